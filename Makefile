@@ -1,0 +1,52 @@
+# One entry point for people and CI. Every target sets up what it needs the first time.
+#   make book   build the HTML (creates .venv if missing)      make test   every test
+#   make pdf    build the whole-book PDF (installs TeX as root) make bench  build timings
+#   make package  regenerate src/mlsafety from the chapters     make clean  remove _build
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: book html pdf test bench package check-package clean lock tex env
+
+book html: $(STAMP) package
+	$(BIN)/python tools/build.py html
+
+pdf: $(STAMP) package tex
+	$(BIN)/python tools/build.py pdf
+
+test: $(STAMP) tex
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) package
+	$(BIN)/python tools/bench.py
+
+package: $(STAMP)
+	$(BIN)/python tools/export_package.py
+
+check-package: $(STAMP)
+	$(BIN)/python tools/export_package.py --check
+
+tex:
+	bash tools/setup_tex.sh
+
+env: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "Environment ready in $(VENV)"
+
+# Refresh the lock after changing dependencies in pyproject.toml (needs the network).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[book]"
+	{ echo '# Exact versions that CI and `make` install (torch is the CPU build). Regenerate with `make lock`.'; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e\|^mlsafety'; } > requirements.lock
+
+clean:
+	rm -rf _build

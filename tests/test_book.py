@@ -1,0 +1,96 @@
+"""The whole book: a clean strict HTML build, the PDF, and determinism of every chapter."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import export_package
+from conftest import ROOT, Build, run_build
+
+CHAPTERS = [p for p in export_package.toc_files(ROOT) if p.suffix == ".md" and len(p.parts) >= 3]
+
+
+def test_toc_lists_every_chapter_and_only_existing_files() -> None:
+    toc_text = (ROOT / "_toc.yml").read_text()
+    listed = re.findall(r"file:\s*(\S+)", toc_text)
+    missing = [f for f in listed if not (ROOT / f"{f}.md").exists()]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+    sources = {str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "book").rglob("*.md")}
+    unlisted = sorted(sources - set(listed) - {"book/index"})
+    assert not unlisted, f"chapter sources missing from _toc.yml: {unlisted}"
+
+
+def test_html_build_is_strict_and_complete(html_build: Build) -> None:
+    html = html_build.build_dir / "html"
+    index = (html / "book" / "index.html").read_text()
+    for chapter in CHAPTERS:
+        page = html / chapter.with_suffix(".html")
+        assert page.exists(), f"no page for {chapter}"
+        assert chapter.with_suffix(".html").name in index, f"landing page does not link {chapter}"
+        text = page.read_text()
+        assert "cell_output" in text, f"{chapter}: no executed code output in the HTML"
+        assert re.search(r'<img[^>]+alt="[^"]{10,}"', text), f"{chapter}: no figure with alt text"
+    # Math renders from the site itself (offline), never from a CDN.
+    page = (html / CHAPTERS[0].with_suffix(".html")).read_text()
+    assert "_static/mathjax/tex-chtml.js" in page
+    assert "cdn.jsdelivr" not in page
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+def text_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    """Everything a reader reads in the outputs: streams, plain text and glued values."""
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                found.append(out["text"])
+            elif "data" in out and "text/plain" in out["data"]:
+                found.append(out["data"]["text/plain"])
+    return found
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=str)
+def test_chapter_outputs_are_deterministic(html_build: Build, chapter: Path) -> None:
+    built = html_build.build_dir / "jupyter_execute" / chapter.with_suffix(".ipynb")
+    assert built.exists(), f"the build did not keep the executed notebook {built}"
+    first = text_outputs(nbformat.read(built, as_version=4))
+    nb = jupytext.read(ROOT / chapter)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str((ROOT / chapter).parent)}}).execute()
+    second = text_outputs(nb)
+    assert first, f"{chapter}: no text output to compare"
+    assert first == second, f"{chapter}: a second run printed different numbers"
+
+
+@pytest.fixture(scope="session")
+def pdf_build(html_build: Build) -> Build:
+    if shutil.which("xelatex") is None or shutil.which("pdftotext") is None:
+        pytest.fail("TeX is missing: run `make test` (it installs TeX as root) or see tools/setup_tex.sh")
+    build = run_build("pdf", html_build.output)  # reuses the executed outputs of the HTML build
+    assert build.returncode == 0, f"PDF build failed:\n{build.stderr}\n{build.stdout[-4000:]}"
+    return build
+
+
+def test_pdf_has_chapters_bibliography_and_no_unresolved_references(pdf_build: Build) -> None:
+    pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
+    assert pdf.exists()
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                             text=True, check=True).stdout).group(1))
+    assert pages > 20
+    for chapter in CHAPTERS:
+        title = next(line[2:].strip() for line in (ROOT / chapter).read_text().splitlines()
+                     if line.startswith("# "))
+        assert title in text, f"chapter title {title!r} missing from the PDF"
+    assert "Bibliography" in text
+    assert "??" not in text, "unresolved reference (??) in the PDF"
+    assert "Exercise" in text and "Contents" in text
