@@ -1,0 +1,77 @@
+"""Time the book's builds and print a table (`make bench`).
+
+Runs in a scratch copy of the project so the sources are never touched:
+clean build, rebuild with no change, rebuild after a prose edit, rebuild after a code edit,
+and the sum of pure cell execution time (every chapter run once in a fresh kernel).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import export_package  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+COPY = ["_config.yml", "_toc.yml", "references.bib", "book", "src", "tools"]
+
+
+def timed_build(root: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "tools/build.py", "html", "--root", str(root), "--output", str(root)],
+                          cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"build failed during the benchmark:\n{proc.stderr}")
+    return time.perf_counter() - start
+
+
+def cell_seconds(chapter: Path) -> float:
+    """Execute a chapter cell by cell and sum the time spent inside cells."""
+    nb = jupytext.read(chapter)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(chapter.parent)}})
+    total = 0.0
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                start = time.perf_counter()
+                client.execute_cell(cell, index)
+                total += time.perf_counter() - start
+    return total
+
+
+def main() -> int:
+    chapters = [p for p in export_package.toc_files(ROOT) if p.suffix == ".md" and len(p.parts) >= 3]
+    rows: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="mlsafety-bench-") as tmp:
+        root = Path(tmp)
+        for name in COPY:
+            (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, root / name)
+        rows.append(("clean build (executes every chapter)", timed_build(root)))
+        rows.append(("rebuild, no change", timed_build(root)))
+        target = root / chapters[-1]
+        target.write_text(target.read_text() + "\nA sentence added by the benchmark.\n")
+        rows.append((f"rebuild after a prose edit ({chapters[-1].name})", timed_build(root)))
+        target.write_text(target.read_text() + "\n```{code-cell} ipython3\nprint('benchmark edit')\n```\n")
+        rows.append((f"rebuild after a code edit ({chapters[-1].name})", timed_build(root)))
+        per_chapter = [(str(c), cell_seconds(root / c)) for c in chapters]
+    rows.append(("sum of pure cell execution, all chapters", sum(s for _, s in per_chapter)))
+    rows += [(f"  cells of {name}", s) for name, s in per_chapter]
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'what':<{width}}  seconds")
+    print(f"{'-' * width}  -------")
+    for label, seconds in rows:
+        print(f"{label:<{width}}  {seconds:7.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
