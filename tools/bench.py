@@ -7,6 +7,7 @@ and the sum of pure cell execution time (every chapter run once in a fresh kerne
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import jupytext
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build  # noqa: E402
 import export_package  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +51,7 @@ def cell_seconds(chapter: Path) -> float:
 
 
 def main() -> int:
+    os.environ.update(build.THREAD_ENV)  # the same one-thread kernels as the build
     chapters = [p for p in export_package.toc_files(ROOT) if p.suffix == ".md" and len(p.parts) >= 3]
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="mlsafety-bench-") as tmp:
