@@ -7,7 +7,7 @@ missing=()
 for tool in xelatex latexmk pdftotext pdfinfo; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
-fc-list 2>/dev/null | grep -qi "FreeSerif" || missing+=("FreeSerif font")
+[ -e /usr/share/fonts/opentype/freefont/FreeSerif.otf ] || missing+=("FreeSerif font")
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "PDF build: missing ${missing[*]}."
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
