@@ -53,3 +53,15 @@ def test_bad_saved_cell_names_file_and_line(tmp_path: Path) -> None:
     chapter.write_text(chapter.read_text() + "\n```{code-cell} ipython3\n# @save\ndef broken(:\n```\n")
     rc = export_package.main(["--root", str(root)])
     assert rc == 2
+
+
+def test_a_name_saved_by_two_chapters_is_refused(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    chapter = root / "book/hazard-analysis/black-swans.md"
+    chapter.write_text(chapter.read_text() + "\n```{code-cell} ipython3\n# @save\ndef nines(x):\n    return x\n```\n")
+    try:
+        export_package.render(root)
+    except export_package.ExportError as err:
+        assert "black-swans.md" in str(err) and "`nines` is already saved by" in str(err)
+    else:
+        raise AssertionError("a second `nines` was exported without complaint")

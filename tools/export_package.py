@@ -119,6 +119,7 @@ def saved_cells(root: Path) -> dict[str, list[SavedCell]]:
 def public_names(cells: list[SavedCell]) -> list[str]:
     """Top-level functions, classes and constants that do not start with an underscore."""
     names: list[str] = []
+    defined_in: dict[str, Path] = {}
     for cell in cells:
         try:
             tree = ast.parse(cell.code)
@@ -135,7 +136,15 @@ def public_names(cells: list[SavedCell]) -> list[str]:
                 candidates = [node.target.id]
             else:
                 candidates = []
-            names += [n for n in candidates if not n.startswith("_") and n not in names]
+            for name in candidates:
+                if name in defined_in and defined_in[name] != cell.path:
+                    raise ExportError(
+                        f"{cell.path}:{cell.line}: `{name}` is already saved by {defined_in[name]} — "
+                        "a second definition would silently replace it; rename one of them"
+                    )
+                defined_in.setdefault(name, cell.path)
+                if not name.startswith("_") and name not in names:
+                    names.append(name)
     return names
 
 
