@@ -66,7 +66,7 @@ def test_fully_shared_holes_make_the_stack_as_good_as_its_best_layer() -> None:
 def test_correlation_erodes_defence_in_depth_monotonically() -> None:
     rates = [swiss_cheese_failure_rate([0.2] * 4, 200_000, common_cause=rho, seed=4)
              for rho in (0.0, 0.3, 0.6, 0.9)]
-    assert all(a < b for a, b in zip(rates, rates[1:]))
+    assert all(a < b for a, b in zip(rates, rates[1:], strict=False))
     assert rates[-1] > 20 * rates[0]
 
 

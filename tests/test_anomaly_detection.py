@@ -5,8 +5,19 @@ import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import mlsafety
-from mlsafety import (MahalanobisDetector, aupr, auroc, energy_score, fpr_at_tpr, max_logit_score, msp_score,
-                      odin_score, outlier_exposure_loss, penultimate_features, roc_curve)
+from mlsafety import (
+    MahalanobisDetector,
+    aupr,
+    auroc,
+    energy_score,
+    fpr_at_tpr,
+    max_logit_score,
+    msp_score,
+    odin_score,
+    outlier_exposure_loss,
+    penultimate_features,
+    roc_curve,
+)
 
 
 def _sk_labels(normal, anomaly):

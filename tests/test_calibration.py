@@ -1,4 +1,5 @@
-"""Unit tests of the calibration metrics, temperature scaling and quantile loss of the Interpretable Uncertainty chapter."""
+"""Unit tests of the calibration metrics, temperature scaling and quantile loss of the Interpretable
+Uncertainty chapter."""
 
 from __future__ import annotations
 

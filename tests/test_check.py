@@ -13,10 +13,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import check
-import export_package
 import nbformat
 import pytest
+
+import check
+import export_package
 from conftest import ROOT
 
 TOC = textwrap.dedent(
@@ -243,7 +244,7 @@ def test_bibtex_syntax_error(project: Path, capsys: pytest.CaptureFixture[str]) 
     rc, lines = run_check(project, capsys)
     assert rc == 1
     # the broken entry is reported at its first line; its key is then unknown to the chapter
-    assert lines[-1].startswith(f"references.bib:1: BibTeX syntax error in this entry (")
+    assert lines[-1].startswith("references.bib:1: BibTeX syntax error in this entry (")
     assert lines[-1].endswith(" — check its braces, quotes and the commas between fields")
     assert all("citation key `madry2018towards` is not in the bibliography" in line for line in lines[:-1])
 

@@ -62,7 +62,7 @@ def test_corrupt_is_deterministic_given_the_seed(kind: str, images: torch.Tensor
 def test_higher_severity_moves_images_further_from_clean(kind: str, digits: mlsafety.DigitsData) -> None:
     x = digits.x_test[:200]
     dist = [(mlsafety.corrupt(x, kind, s) - x).flatten(1).norm(dim=1).mean().item() for s in range(1, 6)]
-    assert all(a < b for a, b in zip(dist, dist[1:])), f"{kind}: mean distances {np.round(dist, 3)}"
+    assert all(a < b for a, b in zip(dist, dist[1:], strict=False)), f"{kind}: mean distances {np.round(dist, 3)}"
 
 
 @pytest.mark.parametrize("severity", [0, 6, -1, 2.5, "3", True])
@@ -81,7 +81,7 @@ def test_corrupt_refuses_unknown_kinds_and_shapes(images: torch.Tensor) -> None:
 def test_corruption_errors_table(small_model: torch.nn.Module, digits: mlsafety.DigitsData) -> None:
     errors = mlsafety.corruption_errors(small_model, digits.x_test, digits.y_test)
     assert set(errors) == set(mlsafety.CORRUPTIONS)
-    for kind, e in errors.items():
+    for e in errors.values():
         assert e.shape == (5,) and np.all((e >= 0) & (e <= 1))
     clean_error = 1 - mlsafety.accuracy(small_model, digits.x_test, digits.y_test)
     assert np.mean([e[-1] for e in errors.values()]) > clean_error, "severity 5 should cost accuracy"

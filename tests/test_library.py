@@ -64,7 +64,8 @@ def test_training_learns_and_is_deterministic(digits: mlsafety.DigitsData) -> No
         model = mlsafety.MLP()
         history = mlsafety.train_classifier(model, digits.x_train, digits.y_train, epochs=5,
                                             x_val=digits.x_val, y_val=digits.y_val, seed=0)
-        return history, mlsafety.predict_logits(model, digits.x_test), mlsafety.accuracy(model, digits.x_test, digits.y_test)
+        logits = mlsafety.predict_logits(model, digits.x_test)
+        return history, logits, mlsafety.accuracy(model, digits.x_test, digits.y_test)
 
     history, logits, acc = run()
     assert history["train_loss"][-1] < history["train_loss"][0]
@@ -96,7 +97,8 @@ def test_bad_training_options_are_refused_clearly(kwargs: dict, digits: mlsafety
 @pytest.mark.parametrize("optimizer,schedule", [("sgd", None), ("adam", "cosine"), ("adamw", "cosine")])
 def test_every_optimizer_and_schedule_trains(optimizer: str, schedule: str | None, digits: mlsafety.DigitsData) -> None:
     model = mlsafety.MLP()
-    history = mlsafety.train_classifier(model, digits.x_train, digits.y_train, epochs=3, lr=0.05 if optimizer == "sgd" else 1e-3,
+    lr = 0.05 if optimizer == "sgd" else 1e-3
+    history = mlsafety.train_classifier(model, digits.x_train, digits.y_train, epochs=3, lr=lr,
                                         optimizer=optimizer, schedule=schedule)
     assert history["train_loss"][-1] < history["train_loss"][0]
 

@@ -10,7 +10,6 @@ from scipy.stats import binom
 
 import mlsafety
 
-
 # --- nines -------------------------------------------------------------------------------------
 
 
@@ -93,7 +92,7 @@ def test_zero_failure_count_matches_the_closed_form_and_the_rule_of_three() -> N
     for eps in (1e-3, 1e-6, 1e-9):
         n = mlsafety.samples_to_demonstrate(eps)
         assert n * eps == pytest.approx(-math.log(0.05), rel=1e-3)  # about 3 / eps
-        def survive(m: int) -> float:  # (1 - eps) ** m without rounding 1 - eps
+        def survive(m: int, eps: float = eps) -> float:  # (1 - eps) ** m without rounding 1 - eps
             return math.exp(m * math.log1p(-eps))
 
         assert survive(n) <= 0.05 < survive(n - 1)  # the smallest such n

@@ -2,6 +2,7 @@
 
     python tools/build.py html [--output DIR] [--clean]
     python tools/build.py pdf  [--output DIR] [--clean]
+    python tools/build.py linkcheck     (needs the network: checks every external link)
 
 What this adds to `jupyter-book build`:
 - strict Sphinx flags (-W -n --keep-going): any warning fails the build;
@@ -150,7 +151,7 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
     problems = []
     with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
         futures = [pool.submit(execute_chapter, str(root / c), timeout) for c in todo]
-        for chapter, future in zip(todo, futures):
+        for chapter, future in zip(todo, futures, strict=True):
             path, nb, seconds, error = future.result()
             if error:
                 problems.append(f"{chapter}: {error} — reproduce with "
@@ -205,7 +206,7 @@ def jupyter_book(root: Path, builder: str, output: Path, log_path: Path) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", choices=["html", "pdf"])
+    parser.add_argument("target", choices=["html", "pdf", "linkcheck"])
     parser.add_argument("--output", type=Path, default=ROOT, help="folder that receives _build/")
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
     parser.add_argument("--clean", action="store_true", help="start from an empty _build")
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(build_dir, ignore_errors=True)
     if invalidate_if_package_changed(root, build_dir):
         print("src/mlsafety changed since the last build: re-executing every chapter")
-    builder = "html" if args.target == "html" else "pdflatex"
+    builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[args.target]
     if builder == "pdflatex":
         shutil.rmtree(build_dir / "latex", ignore_errors=True)
     start = time.perf_counter()
@@ -242,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         print(f"Full log: {build_dir / f'build-{args.target}.log'}", file=sys.stderr)
         return 1
-    if builder == "html":
+    if builder == "linkcheck":
+        print(f"\nEvery external link answered ({elapsed:.0f} s); report: {build_dir / 'linkcheck' / 'output.txt'}")
+    elif builder == "html":
         print(f"\nBuilt the HTML in {elapsed:.0f} s. Open: {build_dir / 'html' / 'index.html'}")
     else:
         final = build_dir / "pdf" / PDF_NAME
