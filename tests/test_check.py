@@ -181,20 +181,31 @@ def test_valid_project_passes(project: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_toc_lists_a_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(project / "_toc.yml", "      - file: book/part/chapter\n",
-         "      - file: book/part/chapter\n      - file: book/part/ghost\n")
-    assert run_check(project, capsys) == (1, [
-        "_toc.yml:8: lists `book/part/ghost` but neither book/part/ghost.md nor book/part/ghost.ipynb exists"
-        " — fix the path (no suffix, relative to the repository root) or create the file"])
+    edit(
+        project / "_toc.yml",
+        "      - file: book/part/chapter\n",
+        "      - file: book/part/chapter\n      - file: book/part/ghost\n",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "_toc.yml:8: lists `book/part/ghost` but neither book/part/ghost.md nor book/part/ghost.ipynb exists"
+            " — fix the path (no suffix, relative to the repository root) or create the file"
+        ],
+    )
 
 
 def test_source_missing_from_toc(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "notebooks").mkdir()
     (project / "notebooks" / "assignment.md").write_text("# Assignment\n")
     (project / "notebooks" / "README.md").write_text("# Not a notebook\n")  # in exclude_patterns
-    assert run_check(project, capsys) == (1, [
-        "notebooks/assignment.md:1: this source is not listed in _toc.yml, so it is not in the book"
-        " — add it to _toc.yml under its part (or delete it)"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "notebooks/assignment.md:1: this source is not listed in _toc.yml, so it is not in the book"
+            " — add it to _toc.yml under its part (or delete it)"
+        ],
+    )
 
 
 @pytest.mark.parametrize("role", ["cite", "cite:p", "cite:t", "cite:ps"])
@@ -202,17 +213,25 @@ def test_unknown_citation_key(project: Path, capsys: pytest.CaptureFixture[str],
     chapter = project / "book/part/chapter.md"
     edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`madry2018towards,nokey2099`.")
     line = line_of(chapter, "nokey2099")
-    assert run_check(project, capsys) == (1, [
-        f"book/part/chapter.md:{line}: citation key `nokey2099` is not in the bibliography"
-        " — fix the key, or add the work to references.bib"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line}: citation key `nokey2099` is not in the bibliography"
+            " — fix the key, or add the work to references.bib"
+        ],
+    )
 
 
 def test_duplicate_bibtex_key(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bib = project / "references.bib"
     bib.write_text(BIB + "\n" + BIB.split("\n\n")[1])
-    assert run_check(project, capsys) == (1, [
-        f"references.bib:{line_of(bib, '@article{guo2017calibration', 2)}: duplicate BibTeX key "
-        "`guo2017calibration` — delete this copy, or give a different work its own key"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"references.bib:{line_of(bib, '@article{guo2017calibration', 2)}: duplicate BibTeX key "
+            "`guo2017calibration` — delete this copy, or give a different work its own key"
+        ],
+    )
 
 
 def test_entry_missing_year_and_venue(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -220,22 +239,30 @@ def test_entry_missing_year_and_venue(project: Path, capsys: pytest.CaptureFixtu
     edit(bib, "  year = {2017},\n", "")
     edit(bib, "  journal = {Proceedings of Machine Learning Research},\n", "")
     line = line_of(bib, "@article{guo2017calibration")
-    assert run_check(project, capsys) == (1, [
-        f"references.bib:{line}: entry `guo2017calibration` (@article) has no venue (journal)"
-        " — add where it was published",
-        f"references.bib:{line}: entry `guo2017calibration` has no year — add the year field, copied from"
-        " the paper itself"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"references.bib:{line}: entry `guo2017calibration` (@article) has no venue (journal)"
+            " — add where it was published",
+            f"references.bib:{line}: entry `guo2017calibration` has no year — add the year field, copied from"
+            " the paper itself",
+        ],
+    )
 
 
 def test_malformed_doi_and_arxiv_id(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bib = project / "references.bib"
     edit(bib, "doi = {10.5555/", "doi = {https://doi.org/10.5555/")
     edit(bib, "eprint = {1706.06083}", "eprint = {arXiv:1706.06083}")
-    assert run_check(project, capsys) == (1, [
-        f"references.bib:{line_of(bib, 'eprint =')}: malformed arXiv id `arXiv:1706.06083` in "
-        "`madry2018towards` — an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
-        f"references.bib:{line_of(bib, 'doi =')}: malformed DOI `https://doi.org/10.5555/3305381.3305518` in "
-        "`guo2017calibration` — give the bare DOI, without the https://doi.org/ prefix"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"references.bib:{line_of(bib, 'eprint =')}: malformed arXiv id `arXiv:1706.06083` in "
+            "`madry2018towards` — an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
+            f"references.bib:{line_of(bib, 'doi =')}: malformed DOI `https://doi.org/10.5555/3305381.3305518` in "
+            "`guo2017calibration` — give the bare DOI, without the https://doi.org/ prefix",
+        ],
+    )
 
 
 def test_bibtex_syntax_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -253,55 +280,86 @@ def test_missing_bibliography_file(project: Path, capsys: pytest.CaptureFixture[
     (project / "references.bib").unlink()
     rc, lines = run_check(project, capsys)
     assert rc == 1
-    assert lines == ["references.bib:1: bibliography file is missing (named in _config.yml `bibtex_bibfiles`)"
-                     " — restore it, or fix the name in _config.yml"]
+    assert lines == [
+        "references.bib:1: bibliography file is missing (named in _config.yml `bibtex_bibfiles`)"
+        " — restore it, or fix the name in _config.yml"
+    ]
 
 
-@pytest.mark.parametrize(("remove", "message"), [
-    ("```{admonition} Learning objectives", "chapter has no \"Learning objectives\" admonition — add one"
-     " after the title, as in tools/chapter-template.md"),
-    ("## Readings", "chapter has no \"Readings\" section — add a `## Readings` section, as in"
-     " tools/chapter-template.md"),
-    ("## Exercises", "chapter has no \"Exercises\" section — add a `## Exercises` section, as in"
-     " tools/chapter-template.md"),
-])
+@pytest.mark.parametrize(
+    ("remove", "message"),
+    [
+        (
+            "```{admonition} Learning objectives",
+            'chapter has no "Learning objectives" admonition — add one'
+            " after the title, as in tools/chapter-template.md",
+        ),
+        (
+            "## Readings",
+            'chapter has no "Readings" section — add a `## Readings` section, as in tools/chapter-template.md',
+        ),
+        (
+            "## Exercises",
+            'chapter has no "Exercises" section — add a `## Exercises` section, as in tools/chapter-template.md',
+        ),
+    ],
+)
 def test_chapter_sections(project: Path, capsys: pytest.CaptureFixture[str], remove: str, message: str) -> None:
     chapter = project / "book/part/chapter.md"
-    edit(chapter, remove, remove.replace("Learning objectives", "Goals").replace("## Readings", "## Reading list")
-         .replace("## Exercises", "## Problems"))
+    edit(
+        chapter,
+        remove,
+        remove.replace("Learning objectives", "Goals")
+        .replace("## Readings", "## Reading list")
+        .replace("## Exercises", "## Problems"),
+    )
     assert run_check(project, capsys) == (1, [f"book/part/chapter.md:13: {message}"])
 
 
 def test_pages_outside_a_part_folder_are_not_chapters(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "book" / "glossary.md").write_text("# Glossary\n\nTerms.\n")
-    edit(project / "_toc.yml", "      - file: book/bibliography\n",
-         "      - file: book/bibliography\n      - file: book/glossary\n")
+    edit(
+        project / "_toc.yml",
+        "      - file: book/bibliography\n",
+        "      - file: book/bibliography\n      - file: book/glossary\n",
+    )
     assert run_check(project, capsys)[0] == 0
 
 
 def test_exercise_without_solution(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
-    edit(chapter, "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n",
-         "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n\n"
-         "```{exercise}\n:label: ex-chapter-two\n\nAnother.\n```\n\n```{exercise}\nNo label.\n```\n")
-    assert run_check(project, capsys) == (1, [
-        f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-two') - 1}: exercise `ex-chapter-two` has"
-        " no solution — add a {solution} ex-chapter-two block after it with a worked answer",
-        f"book/part/chapter.md:{line_of(chapter, 'No label.') - 1}: exercise has no `:label:`, so no solution"
-        " can refer to it — add `:label: ex-<chapter>-<topic>` and a {solution} for it"])
+    edit(
+        chapter,
+        "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n",
+        "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n\n"
+        "```{exercise}\n:label: ex-chapter-two\n\nAnother.\n```\n\n```{exercise}\nNo label.\n```\n",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-two') - 1}: exercise `ex-chapter-two` has"
+            " no solution — add a {solution} ex-chapter-two block after it with a worked answer",
+            f"book/part/chapter.md:{line_of(chapter, 'No label.') - 1}: exercise has no `:label:`, so no solution"
+            " can refer to it — add `:label: ex-<chapter>-<topic>` and a {solution} for it",
+        ],
+    )
 
 
 def test_duplicate_labels(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
     edit(chapter, "## Readings", "(sec-chapter-idea)=\n## Readings")
     edit(chapter, "\ny = 2x\n```\n", "\ny = 2x\n```\n\n```{math}\n:label: eq-chapter-one\nz = 3\n```\n")
-    assert run_check(project, capsys) == (1, [
-        f"book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one', 2) - 1}: equation `eq-chapter-one`"
-        f" is already defined at book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one') - 1}"
-        " — rename one of them (and the references to it)",
-        f"book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=', 2)}: label `sec-chapter-idea` is"
-        f" already defined at book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=')}"
-        " — rename one of them (and the references to it)"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one', 2) - 1}: equation `eq-chapter-one`"
+            f" is already defined at book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one') - 1}"
+            " — rename one of them (and the references to it)",
+            f"book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=', 2)}: label `sec-chapter-idea` is"
+            f" already defined at book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=')}"
+            " — rename one of them (and the references to it)",
+        ],
+    )
 
 
 def test_figure_cell_without_caption_or_alt(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -309,41 +367,61 @@ def test_figure_cell_without_caption_or_alt(project: Path, capsys: pytest.Captur
     edit(chapter, "    caption: A straight line.\n", "")
     edit(chapter, "  image:\n    alt: A line rising from left to right.\n", "")
     line = line_of(chapter, "```{code-cell}", 2)
-    assert run_check(project, capsys) == (1, [
-        f"book/part/chapter.md:{line}: code cell shows a figure without a caption — add `mystnb: figure:"
-        " {caption, name}` to the cell options, as in tools/chapter-template.md",
-        f"book/part/chapter.md:{line}: code cell shows a figure without alt text — add `mystnb: image: {{alt}}`"
-        " saying what the figure shows, as in tools/chapter-template.md"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line}: code cell shows a figure without a caption — add `mystnb: figure:"
+            " {caption, name}` to the cell options, as in tools/chapter-template.md",
+            f"book/part/chapter.md:{line}: code cell shows a figure without alt text — add `mystnb: image: {{alt}}`"
+            " saying what the figure shows, as in tools/chapter-template.md",
+        ],
+    )
 
 
 def test_figure_directive_and_image_without_alt(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
-    edit(chapter, "![A small picture of a line](line.png)",
-         "![](line.png)\n\n```{figure} line.png\n:name: fig-chapter-file\n```")
-    assert run_check(project, capsys) == (1, [
-        f"book/part/chapter.md:{line_of(chapter, '![](line.png)')}: image `line.png` has no alt text"
-        " — write what it shows between the brackets: ![what it shows](path)",
-        f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no alt text"
-        " — add an `:alt:` option that says what the figure shows",
-        f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no caption"
-        " — write a one-sentence caption as the directive's body"])
+    edit(
+        chapter,
+        "![A small picture of a line](line.png)",
+        "![](line.png)\n\n```{figure} line.png\n:name: fig-chapter-file\n```",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, '![](line.png)')}: image `line.png` has no alt text"
+            " — write what it shows between the brackets: ![what it shows](path)",
+            f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no alt text"
+            " — add an `:alt:` option that says what the figure shows",
+            f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no caption"
+            " — write a one-sentence caption as the directive's body",
+        ],
+    )
 
 
 def test_committed_notebook_with_outputs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Assignment\n\nSee {cite}`madry2018towards`."),
-                nbformat.v4.new_code_cell("print(1)", execution_count=1,
-                                          outputs=[nbformat.v4.new_output("stream", text="1\n")])]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Assignment\n\nSee {cite}`madry2018towards`."),
+        nbformat.v4.new_code_cell(
+            "print(1)", execution_count=1, outputs=[nbformat.v4.new_output("stream", text="1\n")]
+        ),
+    ]
     (project / "notebooks").mkdir()
     path = project / "notebooks" / "assignment.ipynb"
     nbformat.write(nb, path)
-    edit(project / "_toc.yml", "  - caption: Back matter",
-         "  - caption: Assignments\n    chapters:\n      - file: notebooks/assignment\n"
-         "  - caption: Back matter")
+    edit(
+        project / "_toc.yml",
+        "  - caption: Back matter",
+        "  - caption: Assignments\n    chapters:\n      - file: notebooks/assignment\n  - caption: Back matter",
+    )
     line = line_of(path, '"cell_type": "code"')
-    assert run_check(project, capsys) == (1, [
-        f"notebooks/assignment.ipynb:{line}: code cell 2 has outputs saved in"
-        " the notebook — clear them: jupyter nbconvert --clear-output --inplace notebooks/assignment.ipynb"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"notebooks/assignment.ipynb:{line}: code cell 2 has outputs saved in"
+            " the notebook — clear them: jupyter nbconvert --clear-output --inplace notebooks/assignment.ipynb"
+        ],
+    )
 
 
 def test_bad_front_matter(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -360,61 +438,98 @@ def test_code_cells_without_kernelspec(project: Path, capsys: pytest.CaptureFixt
     chapter.write_text(CHAPTER.split("---\n", 2)[2].lstrip("\n"))
     export_package.main(["--root", str(project)])
     capsys.readouterr()
-    assert run_check(project, capsys) == (1, [
-        "book/part/chapter.md:1: has code cells but no front matter, so they would not run"
-        " — copy the jupytext/kernelspec front matter from tools/chapter-template.md"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "book/part/chapter.md:1: has code cells but no front matter, so they would not run"
+            " — copy the jupytext/kernelspec front matter from tools/chapter-template.md"
+        ],
+    )
 
 
 def test_unclosed_directive(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
-    edit(chapter, "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n````\n",
-         "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n```\n")
-    assert run_check(project, capsys) == (1, [
-        f"book/part/chapter.md:{line_of(chapter, '{solution}')}: {{solution}} block opened with ```` is never"
-        " closed, so it swallows the rest of the file — close it with a line ```` (more backticks than any block"
-        " nested inside it)"])
+    edit(
+        chapter,
+        "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n````\n",
+        "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n```\n",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, '{solution}')}: {{solution}} block opened with ```` is never"
+            " closed, so it swallows the rest of the file — close it with a line ```` (more backticks than any block"
+            " nested inside it)"
+        ],
+    )
 
 
 def test_raw_html_is_rejected_unless_allowed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
-    edit(chapter, "## Readings", '<iframe src="https://example.org"></iframe>\n\n'
-         'Click <span onclick="steal()">here</span>.\n\n```{raw} html\n<p>fine</p>\n<script>x()</script>\n```\n\n'
-         "## Readings")
+    edit(
+        chapter,
+        "## Readings",
+        '<iframe src="https://example.org"></iframe>\n\n'
+        'Click <span onclick="steal()">here</span>.\n\n```{raw} html\n<p>fine</p>\n<script>x()</script>\n```\n\n'
+        "## Readings",
+    )
     fix = "use a MyST directive or a figure instead, or ask a maintainer to allow it in tools/check.yml"
-    assert run_check(project, capsys) == (1, [
-        f"book/part/chapter.md:{line_of(chapter, '<iframe')}: raw HTML <iframe> is not allowed in contributed"
-        f" pages — {fix}",
-        f"book/part/chapter.md:{line_of(chapter, 'onclick')}: raw HTML inline event handler `onclick=` is not"
-        f" allowed in contributed pages — {fix}",
-        f"book/part/chapter.md:{line_of(chapter, '<script>')}: raw HTML <script> is not allowed in contributed"
-        f" pages — {fix}"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, '<iframe')}: raw HTML <iframe> is not allowed in contributed"
+            f" pages — {fix}",
+            f"book/part/chapter.md:{line_of(chapter, 'onclick')}: raw HTML inline event handler `onclick=` is not"
+            f" allowed in contributed pages — {fix}",
+            f"book/part/chapter.md:{line_of(chapter, '<script>')}: raw HTML <script> is not allowed in contributed"
+            f" pages — {fix}",
+        ],
+    )
     (project / "tools").mkdir()
     (project / "tools" / "check.yml").write_text(
         "allow_html:\n  - file: book/part/*.md\n    tag: iframe\n    reason: test\n"
         "  - file: book/part/chapter.md\n    tag: onclick\n    reason: test\n"
-        "  - file: book/part/chapter.md\n    tag: script\n    reason: test\n")
+        "  - file: book/part/chapter.md\n    tag: script\n    reason: test\n"
+    )
     assert run_check(project, capsys)[0] == 0
 
 
 def test_package_out_of_sync(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(project / "book/part/chapter.md", "return 2 * x", "return x + x")
-    assert run_check(project, capsys) == (1, [
-        "src/mlsafety/part.py:1: the mlsafety package is out of sync: differs from the `# @save` cells of the"
-        " chapters — run `make package` and commit src/mlsafety"])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "src/mlsafety/part.py:1: the mlsafety package is out of sync: differs from the `# @save` cells of the"
+            " chapters — run `make package` and commit src/mlsafety"
+        ],
+    )
 
 
-@pytest.mark.parametrize(("name", "content", "expected"), [
-    ("_toc.yml", "format: jb-book\nroot: [book/index\n",
-     "_toc.yml:3: not valid YAML (expected ',' or ']', but got '<stream end>')"
-     " — fix the indentation or quoting on this line"),
-    ("_config.yml", b"\xff\xfe\x00junk", "_config.yml:1: cannot be read as UTF-8 text (UnicodeDecodeError)"
-     " — save it as UTF-8 text"),
-    ("book/part/chapter.md", b"\x89PNG\r\n\x1a\n\x00\x00binary", "book/part/chapter.md:1: not UTF-8 text"
-     " (binary or another encoding) — save the file as UTF-8 text"),
-    ("references.bib", "@article{x,\n  title = {\xe9}\n", None),
-])
-def test_bad_input_never_raises(project: Path, capsys: pytest.CaptureFixture[str], name: str,
-                                content: str | bytes, expected: str | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "_toc.yml",
+            "format: jb-book\nroot: [book/index\n",
+            "_toc.yml:3: not valid YAML (expected ',' or ']', but got '<stream end>')"
+            " — fix the indentation or quoting on this line",
+        ),
+        (
+            "_config.yml",
+            b"\xff\xfe\x00junk",
+            "_config.yml:1: cannot be read as UTF-8 text (UnicodeDecodeError) — save it as UTF-8 text",
+        ),
+        (
+            "book/part/chapter.md",
+            b"\x89PNG\r\n\x1a\n\x00\x00binary",
+            "book/part/chapter.md:1: not UTF-8 text (binary or another encoding) — save the file as UTF-8 text",
+        ),
+        ("references.bib", "@article{x,\n  title = {\xe9}\n", None),
+    ],
+)
+def test_bad_input_never_raises(
+    project: Path, capsys: pytest.CaptureFixture[str], name: str, content: str | bytes, expected: str | None
+) -> None:
     path = project / name
     if isinstance(content, bytes):
         path.write_bytes(content)
@@ -430,19 +545,24 @@ def test_bad_input_never_raises(project: Path, capsys: pytest.CaptureFixture[str
 def test_broken_notebook_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "notebooks").mkdir()
     (project / "notebooks" / "broken.ipynb").write_text('{"cells": [\n  {"cell_type": "code",\n}')
-    edit(project / "_toc.yml", "  - caption: Back matter",
-         "  - caption: Assignments\n    chapters:\n      - file: notebooks/broken\n"
-         "  - caption: Back matter")
-    assert run_check(project, capsys) == (1, [
-        "notebooks/broken.ipynb:3: not a valid notebook: JSON error (Expecting property name enclosed in"
-        " double quotes) — restore the file or recreate it with Jupyter or jupytext"])
+    edit(
+        project / "_toc.yml",
+        "  - caption: Back matter",
+        "  - caption: Assignments\n    chapters:\n      - file: notebooks/broken\n  - caption: Back matter",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "notebooks/broken.ipynb:3: not a valid notebook: JSON error (Expecting property name enclosed in"
+            " double quotes) — restore the file or recreate it with Jupyter or jupytext"
+        ],
+    )
 
 
 def test_whole_book_passes_quickly() -> None:
     """`make check` on this checkout: exit 0 within the 15 s budget (this also runs it under `make test`)."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check.py")], capture_output=True, text=True,
-                          cwd=ROOT)
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check.py")], capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("check: ") and "no problems" in proc.stdout
@@ -451,8 +571,9 @@ def test_whole_book_passes_quickly() -> None:
 
 def test_exit_status_and_stream_for_a_problem(project: Path) -> None:
     (project / "book" / "part" / "stray.md").write_text("# Stray\n")
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check.py"), "--root", str(project)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "check.py"), "--root", str(project)], capture_output=True, text=True
+    )
     assert proc.returncode == 1
     assert "book/part/stray.md:1: this source is not listed in _toc.yml" in proc.stdout
     assert "Traceback" not in proc.stderr

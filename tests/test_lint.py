@@ -34,8 +34,9 @@ def test_chapter_code_cells_pass_ruff() -> None:
 def test_cell_lint_reports_chapter_lines(tmp_path: Path) -> None:
     chapter = tmp_path / "book" / "part" / "chapter.md"
     chapter.parent.mkdir(parents=True)
-    chapter.write_text(textwrap.dedent(
-        """\
+    chapter.write_text(
+        textwrap.dedent(
+            """\
         # Chapter
 
         ```{code-cell} ipython3
@@ -52,11 +53,14 @@ def test_cell_lint_reports_chapter_lines(tmp_path: Path) -> None:
         :tags: [raises-exception]
         print(x + undefined_name)
         ```
-        """))
+        """
+        )
+    )
     proc = run(sys.executable, ROOT / "tools" / "lint_cells.py", "--root", tmp_path, chapter)
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
-        "book/part/chapter.md:15: F821 Undefined name `undefined_name` — fix the code cell"]
+        "book/part/chapter.md:15: F821 Undefined name `undefined_name` — fix the code cell"
+    ]
 
 
 def test_prose_and_code_are_spelled_right() -> None:
@@ -76,8 +80,9 @@ def test_workflows_pass_actionlint_and_zizmor() -> None:
 def test_workflow_linters_catch_an_unsafe_workflow(tmp_path: Path) -> None:
     """The two linters really run: a fork-unsafe workflow with a typo fails both."""
     bad = tmp_path / "bad.yml"
-    bad.write_text(textwrap.dedent(
-        """\
+    bad.write_text(
+        textwrap.dedent(
+            """\
         on: pull_request_target
         jobs:
           build:
@@ -89,7 +94,9 @@ def test_workflow_linters_catch_an_unsafe_workflow(tmp_path: Path) -> None:
               - run: echo "${{ github.event.pull_request.title }}"
               - run: make test
                 if: ${{ github.event.pull_request.mergd }}
-        """))
+        """
+        )
+    )
     assert run(BIN / "actionlint", bad).returncode != 0
     proc = run(BIN / "zizmor", "--offline", "--no-progress", bad)
     assert proc.returncode != 0

@@ -41,8 +41,16 @@ def test_book_with_a_code_chapter_builds_offline(tmp_path: Path) -> None:
         "print('digits', x.shape, 'mean', round(float(np.mean(x)), 3))"
     )
     root = mini_book(tmp_path, code)
-    cmd = [*prefix, sys.executable, str(ROOT / "tools" / "build.py"), "html", "--root", str(root),
-           "--output", str(root)]
+    cmd = [
+        *prefix,
+        sys.executable,
+        str(ROOT / "tools" / "build.py"),
+        "html",
+        "--root",
+        str(root),
+        "--output",
+        str(root),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
     assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
     page = (root / "_build" / "html" / "chapter.html").read_text()

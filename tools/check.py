@@ -47,9 +47,25 @@ CONFIG_FILE = "tools/check.yml"
 TEMPLATE = "tools/chapter-template.md"
 
 # Directives whose body is not Markdown (code, math, raw text): not parsed for roles and labels.
-NOT_MARKDOWN = {"code-cell", "code", "code-block", "sourcecode", "math", "raw", "bibliography",
-                "literalinclude", "csv-table", "toctree", "eval-rst", "glue", "glue:figure",
-                "glue:math", "mermaid", "solution-end", "exercise-end"}
+NOT_MARKDOWN = {
+    "code-cell",
+    "code",
+    "code-block",
+    "sourcecode",
+    "math",
+    "raw",
+    "bibliography",
+    "literalinclude",
+    "csv-table",
+    "toctree",
+    "eval-rst",
+    "glue",
+    "glue:figure",
+    "glue:math",
+    "mermaid",
+    "solution-end",
+    "exercise-end",
+}
 DANGEROUS_TAGS = {"script", "iframe", "object", "embed"}
 # A venue field, by entry type; a type not listed needs any one of VENUE_ANY.
 VENUES = {
@@ -62,8 +78,18 @@ VENUES = {
     "phdthesis": ("school",),
     "mastersthesis": ("school",),
 }
-VENUE_ANY = ("journal", "booktitle", "publisher", "institution", "school", "howpublished", "eprint",
-             "organization", "url", "note")
+VENUE_ANY = (
+    "journal",
+    "booktitle",
+    "publisher",
+    "institution",
+    "school",
+    "howpublished",
+    "eprint",
+    "organization",
+    "url",
+    "note",
+)
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 ARXIV = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 HEADING_REQUIRED = (("readings", "Readings"), ("exercises", "Exercises"))
@@ -117,8 +143,7 @@ class Checker:
             self.add(rel, 1, "file is missing", "restore it from the main branch")
             return None
         except (OSError, UnicodeDecodeError) as err:
-            self.add(rel, 1, f"cannot be read as UTF-8 text ({err.__class__.__name__})",
-                     "save it as UTF-8 text")
+            self.add(rel, 1, f"cannot be read as UTF-8 text ({err.__class__.__name__})", "save it as UTF-8 text")
             return None
         try:
             return yaml.compose(text, Loader=yaml.SafeLoader)
@@ -140,8 +165,12 @@ class Checker:
             allow = (to_python(node) or {}) if node is not None else {}
             entries = allow.get("allow_html", []) if isinstance(allow, dict) else None
             if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-                self.add(CONFIG_FILE, 1, "`allow_html` must be a list of {file, tag, reason} entries",
-                         "follow the example at the top of the file")
+                self.add(
+                    CONFIG_FILE,
+                    1,
+                    "`allow_html` must be a list of {file, tag, reason} entries",
+                    "follow the example at the top of the file",
+                )
             else:
                 self.allow_html = entries
         return config
@@ -168,8 +197,12 @@ class Checker:
                 if candidate.is_file() and (suffix or candidate.suffix in SOURCE_SUFFIXES):
                     listed.append(str(candidate.relative_to(self.root)))
                     return
-            self.add("_toc.yml", line, f"lists `{name}` but neither {name}.md nor {name}.ipynb exists",
-                     "fix the path (no suffix, relative to the repository root) or create the file")
+            self.add(
+                "_toc.yml",
+                line,
+                f"lists `{name}` but neither {name}.md nor {name}.ipynb exists",
+                "fix the path (no suffix, relative to the repository root) or create the file",
+            )
 
         def walk(n: yaml.Node) -> None:
             if isinstance(n, yaml.MappingNode):
@@ -191,21 +224,34 @@ class Checker:
         listed_set = set(listed)
         for rel in self.source_files(excluded):
             if rel not in listed_set:
-                self.add(rel, 1, "this source is not listed in _toc.yml, so it is not in the book",
-                         "add it to _toc.yml under its part (or delete it)")
+                self.add(
+                    rel,
+                    1,
+                    "this source is not listed in _toc.yml, so it is not in the book",
+                    "add it to _toc.yml under its part (or delete it)",
+                )
         return list(dict.fromkeys(listed))
 
     def source_files(self, excluded: list[str]) -> list[str]:
         """Chapter and notebook sources under book/ and notebooks/ that git would commit."""
         files = git_files(self.root)
         if files is None:
-            files = [str(p.relative_to(self.root)) for d in SOURCE_DIRS if (self.root / d).is_dir()
-                     for p in (self.root / d).rglob("*") if p.is_file()]
+            files = [
+                str(p.relative_to(self.root))
+                for d in SOURCE_DIRS
+                if (self.root / d).is_dir()
+                for p in (self.root / d).rglob("*")
+                if p.is_file()
+            ]
         found = []
         for rel in sorted(files):
             parts = Path(rel).parts
-            if (len(parts) < 2 or parts[0] not in SOURCE_DIRS or Path(rel).suffix not in SOURCE_SUFFIXES
-                    or any(p.startswith((".", "_")) for p in parts[1:])):
+            if (
+                len(parts) < 2
+                or parts[0] not in SOURCE_DIRS
+                or Path(rel).suffix not in SOURCE_SUFFIXES
+                or any(p.startswith((".", "_")) for p in parts[1:])
+            ):
                 continue
             if any(fnmatch.fnmatch(rel, pat) for pat in excluded):
                 continue
@@ -225,8 +271,12 @@ class Checker:
             try:
                 text = (self.root / rel).read_text(encoding="utf-8")
             except FileNotFoundError:
-                self.add(rel, 1, "bibliography file is missing (named in _config.yml `bibtex_bibfiles`)",
-                         "restore it, or fix the name in _config.yml")
+                self.add(
+                    rel,
+                    1,
+                    "bibliography file is missing (named in _config.yml `bibtex_bibfiles`)",
+                    "restore it, or fix the name in _config.yml",
+                )
                 keys = None  # without it every citation would be reported as unknown
                 continue
             except (OSError, UnicodeDecodeError) as err:
@@ -237,12 +287,20 @@ class Checker:
             for block in library.failed_blocks:
                 line = block.start_line + 1
                 if type(block).__name__ == "DuplicateBlockKeyBlock":
-                    self.add(rel, line, f"duplicate BibTeX key `{block.key}`",
-                             "delete this copy, or give a different work its own key")
+                    self.add(
+                        rel,
+                        line,
+                        f"duplicate BibTeX key `{block.key}`",
+                        "delete this copy, or give a different work its own key",
+                    )
                 else:
                     reason = getattr(block.error, "abort_reason", "") or str(block.error) or "unparsable"
-                    self.add(rel, line, f"BibTeX syntax error in this entry ({reason.strip()})",
-                             "check its braces, quotes and the commas between fields")
+                    self.add(
+                        rel,
+                        line,
+                        f"BibTeX syntax error in this entry ({reason.strip()})",
+                        "check its braces, quotes and the commas between fields",
+                    )
             for entry in library.entries:
                 if keys is not None:
                     keys.add(entry.key)
@@ -257,30 +315,48 @@ class Checker:
             if not str(getattr(fields.get(name), "value", "")).strip():
                 if name == "author" and str(getattr(fields.get("editor"), "value", "")).strip():
                     continue
-                self.add(rel, line, f"entry `{entry.key}` has no {name}",
-                         f"add the {name} field, copied from the paper itself")
+                self.add(
+                    rel,
+                    line,
+                    f"entry `{entry.key}` has no {name}",
+                    f"add the {name} field, copied from the paper itself",
+                )
         kind = entry.entry_type.lower()
         venues = VENUES.get(kind, VENUE_ANY)
         if not any(str(getattr(fields.get(v), "value", "")).strip() for v in venues):
-            self.add(rel, line, f"entry `{entry.key}` (@{kind}) has no venue ({' or '.join(venues)})",
-                     "add where it was published")
+            self.add(
+                rel,
+                line,
+                f"entry `{entry.key}` (@{kind}) has no venue ({' or '.join(venues)})",
+                "add where it was published",
+            )
         doi = fields.get("doi")
         if doi is not None:
             value = str(doi.value).strip()
             if not DOI.match(value):
-                fix = ("give the bare DOI, without the https://doi.org/ prefix" if "doi.org/" in value
-                       else "a DOI looks like 10.1234/abc.5678; copy it from the publisher's page")
+                fix = (
+                    "give the bare DOI, without the https://doi.org/ prefix"
+                    if "doi.org/" in value
+                    else "a DOI looks like 10.1234/abc.5678; copy it from the publisher's page"
+                )
                 self.add(rel, doi.start_line + 1, f"malformed DOI `{value}` in `{entry.key}`", fix)
-        prefix = str(getattr(fields.get("archiveprefix"), "value", "") or
-                     getattr(fields.get("eprinttype"), "value", "")).strip().lower()
+        prefix = (
+            str(getattr(fields.get("archiveprefix"), "value", "") or getattr(fields.get("eprinttype"), "value", ""))
+            .strip()
+            .lower()
+        )
         for name in ("eprint", "arxiv"):
             item = fields.get(name)
             if item is None or (name == "eprint" and prefix != "arxiv"):
                 continue
             value = str(item.value).strip()
             if not ARXIV.match(value):
-                self.add(rel, item.start_line + 1, f"malformed arXiv id `{value}` in `{entry.key}`",
-                         "an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`")
+                self.add(
+                    rel,
+                    item.start_line + 1,
+                    f"malformed arXiv id `{value}` in `{entry.key}`",
+                    "an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
+                )
 
     # -- sources -------------------------------------------------------------------------------
 
@@ -300,8 +376,12 @@ class Checker:
             self.add(rel, line, "not UTF-8 text (binary or another encoding)", "save the file as UTF-8 text")
             return None
         if "\x00" in text:
-            self.add(rel, text[: text.index("\x00")].count("\n") + 1, "contains a NUL byte (binary data)",
-                     "save the file as plain UTF-8 text")
+            self.add(
+                rel,
+                text[: text.index("\x00")].count("\n") + 1,
+                "contains a NUL byte (binary data)",
+                "save the file as plain UTF-8 text",
+            )
             return None
         if rel.endswith(".ipynb"):
             return self.read_notebook(source, text)
@@ -315,8 +395,12 @@ class Checker:
         try:
             json.loads(text)
         except json.JSONDecodeError as err:
-            self.add(rel, err.lineno, f"not a valid notebook: JSON error ({err.msg})",
-                     "restore the file or recreate it with Jupyter or jupytext")
+            self.add(
+                rel,
+                err.lineno,
+                f"not a valid notebook: JSON error ({err.msg})",
+                "restore the file or recreate it with Jupyter or jupytext",
+            )
             return None
         try:
             nb = nbformat.reads(text, as_version=4)
@@ -333,8 +417,12 @@ class Checker:
                 source.chunks.append((line - 1, cell.source))
             elif cell.cell_type == "code":
                 if cell.get("outputs") or cell.get("execution_count") is not None:
-                    self.add(rel, line, f"code cell {index + 1} has outputs saved in the notebook",
-                             f"clear them: jupyter nbconvert --clear-output --inplace {rel}")
+                    self.add(
+                        rel,
+                        line,
+                        f"code cell {index + 1} has outputs saved in the notebook",
+                        f"clear them: jupyter nbconvert --clear-output --inplace {rel}",
+                    )
                 source.code_cells.append((line, dict(cell.metadata), cell.source))
         return source
 
@@ -348,8 +436,12 @@ class Checker:
             try:
                 cfg = MdParserConfig(enable_extensions=set(map(str, extensions)))
             except Exception as err:  # an unknown extension name
-                self.add("_config.yml", 1, f"myst_enable_extensions is not valid ({err})",
-                         "use extension names from the MyST documentation")
+                self.add(
+                    "_config.yml",
+                    1,
+                    f"myst_enable_extensions is not valid ({err})",
+                    "use extension names from the MyST documentation",
+                )
                 cfg = MdParserConfig()
             self.md = create_md_parser(cfg, RendererHTML)
         return self.md
@@ -365,17 +457,29 @@ class Checker:
             for line, key in found.cites:
                 self.counts["citations"] += 1
                 if key not in bib_keys:
-                    self.add(source.rel, line, f"citation key `{key}` is not in the bibliography",
-                             "fix the key, or add the work to references.bib")
+                    self.add(
+                        source.rel,
+                        line,
+                        f"citation key `{key}` is not in the bibliography",
+                        "fix the key, or add the work to references.bib",
+                    )
         if source.chapter:
             title_line = found.title_line or 1
             if not found.objectives:
-                self.add(source.rel, title_line, "chapter has no \"Learning objectives\" admonition",
-                         f"add one after the title, as in {TEMPLATE}")
+                self.add(
+                    source.rel,
+                    title_line,
+                    'chapter has no "Learning objectives" admonition',
+                    f"add one after the title, as in {TEMPLATE}",
+                )
             for key, name in HEADING_REQUIRED:
                 if key not in found.headings:
-                    self.add(source.rel, title_line, f"chapter has no \"{name}\" section",
-                             f"add a `## {name}` section, as in {TEMPLATE}")
+                    self.add(
+                        source.rel,
+                        title_line,
+                        f'chapter has no "{name}" section',
+                        f"add a `## {name}` section, as in {TEMPLATE}",
+                    )
 
     def check_front_matter(self, source: Source, offset: int, text: str) -> None:
         if offset or not source.rel.endswith(".md"):
@@ -383,13 +487,16 @@ class Checker:
         lines = text.splitlines()
         if not lines or lines[0].rstrip() != "---":
             if "{code-cell}" in text:
-                self.add(source.rel, 1, "has code cells but no front matter, so they would not run",
-                         f"copy the jupytext/kernelspec front matter from {TEMPLATE}")
+                self.add(
+                    source.rel,
+                    1,
+                    "has code cells but no front matter, so they would not run",
+                    f"copy the jupytext/kernelspec front matter from {TEMPLATE}",
+                )
             return
         end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
         if end is None:
-            self.add(source.rel, 1, "front matter starts with `---` but never ends",
-                     "close it with a line `---`")
+            self.add(source.rel, 1, "front matter starts with `---` but never ends", "close it with a line `---`")
             return
         try:
             meta = yaml.safe_load("\n".join(lines[1:end]))
@@ -397,18 +504,25 @@ class Checker:
             mark = getattr(err, "problem_mark", None)
             line = (mark.line + 2) if mark is not None else 1
             what = getattr(err, "problem", None) or "invalid YAML"
-            self.add(source.rel, line, f"front matter is not valid YAML ({what})",
-                     f"fix this line; compare with the front matter of {TEMPLATE}")
+            self.add(
+                source.rel,
+                line,
+                f"front matter is not valid YAML ({what})",
+                f"fix this line; compare with the front matter of {TEMPLATE}",
+            )
             return
         if meta is not None and not isinstance(meta, dict):
             self.add(source.rel, 2, "front matter is not a YAML mapping", f"copy it from {TEMPLATE}")
             return
         if "{code-cell}" in text and not (meta or {}).get("kernelspec"):
-            self.add(source.rel, 1, "has code cells but its front matter has no kernelspec, so they would not run",
-                     f"copy the jupytext/kernelspec front matter from {TEMPLATE}")
+            self.add(
+                source.rel,
+                1,
+                "has code cells but its front matter has no kernelspec, so they would not run",
+                f"copy the jupytext/kernelspec front matter from {TEMPLATE}",
+            )
 
-    def walk_markdown(self, source: Source, text: str, offset: int, found: Found, depth: int,
-                      config: dict) -> None:
+    def walk_markdown(self, source: Source, text: str, offset: int, found: Found, depth: int, config: dict) -> None:
         """Parse Markdown whose first line is line `offset` (0-based) of the file, and record what it uses."""
         rel = source.rel
         lines = text.splitlines()
@@ -455,13 +569,18 @@ class Checker:
                 self.check_html(rel, line, child.content)
             elif child.type == "image":
                 if not "".join(c.content for c in child.children or []).strip():
-                    self.add(rel, line, f"image `{child.attrs.get('src', '')}` has no alt text",
-                             "write what it shows between the brackets: ![what it shows](path)")
+                    self.add(
+                        rel,
+                        line,
+                        f"image `{child.attrs.get('src', '')}` has no alt text",
+                        "write what it shows between the brackets: ![what it shows](path)",
+                    )
             elif child.type == "text":
                 line += child.content.count("\n")
 
-    def check_fence(self, source: Source, token, lines: list[str], line: int, offset: int, found: Found,
-                    depth: int, config: dict) -> None:
+    def check_fence(
+        self, source: Source, token, lines: list[str], line: int, offset: int, found: Found, depth: int, config: dict
+    ) -> None:
         rel = source.rel
         info = token.info.strip()
         # an unclosed fence runs to the end of its container: its last line is not a closing fence
@@ -470,8 +589,12 @@ class Checker:
         closed = token.map[1] - token.map[0] >= 2 and last.startswith(mark) and set(last) == {mark[0]}
         if not closed:
             name = info.split()[0] if info else "code"
-            self.add(rel, line, f"{name} block opened with {mark} is never closed, so it swallows the rest of"
-                     " the file", f"close it with a line {mark} (more backticks than any block nested inside it)")
+            self.add(
+                rel,
+                line,
+                f"{name} block opened with {mark} is never closed, so it swallows the rest of the file",
+                f"close it with a line {mark} (more backticks than any block nested inside it)",
+            )
         if not (info.startswith("{") and "}" in info):
             return
         name, _, argument = info[1:].partition("}")
@@ -479,8 +602,12 @@ class Checker:
         options, body_start, body = split_options(token.content)
         opt_line = line + 1
         if isinstance(options, str):  # an error message
-            self.add(rel, opt_line, f"options of `{{{name}}}` are not valid YAML ({options})",
-                     "fix the indentation between the `---` lines")
+            self.add(
+                rel,
+                opt_line,
+                f"options of `{{{name}}}` are not valid YAML ({options})",
+                "fix the indentation between the `---` lines",
+            )
             options = {}
         if name == "code-cell":
             source.code_cells.append((line, options, body))
@@ -499,23 +626,39 @@ class Checker:
         if name in ("exercise", "exercise-start"):
             label = options.get("label")
             if label is None:
-                self.add(rel, line, "exercise has no `:label:`, so no solution can refer to it",
-                         "add `:label: ex-<chapter>-<topic>` and a {solution} for it")
+                self.add(
+                    rel,
+                    line,
+                    "exercise has no `:label:`, so no solution can refer to it",
+                    "add `:label: ex-<chapter>-<topic>` and a {solution} for it",
+                )
             else:
                 self.exercises.append((rel, line, str(label)))
         elif name in ("solution", "solution-start"):
             if argument:
                 self.solutions.append((rel, line, argument.split()[0]))
             else:
-                self.add(rel, line, "solution does not name its exercise",
-                         "write the exercise's label after the directive: {solution} ex-...")
+                self.add(
+                    rel,
+                    line,
+                    "solution does not name its exercise",
+                    "write the exercise's label after the directive: {solution} ex-...",
+                )
         elif name in ("figure", "image"):
             if not str(options.get("alt", "")).strip():
-                self.add(rel, line, f"{name} `{argument}` has no alt text",
-                         "add an `:alt:` option that says what the figure shows")
+                self.add(
+                    rel,
+                    line,
+                    f"{name} `{argument}` has no alt text",
+                    "add an `:alt:` option that says what the figure shows",
+                )
             if name == "figure" and not body.strip():
-                self.add(rel, line, f"figure `{argument}` has no caption",
-                         "write a one-sentence caption as the directive's body")
+                self.add(
+                    rel,
+                    line,
+                    f"figure `{argument}` has no caption",
+                    "write a one-sentence caption as the directive's body",
+                )
         if closed and name not in NOT_MARKDOWN and depth < 20 and body.strip():
             self.walk_markdown(source, body, offset + token.map[0] + 1 + body_start, found, depth + 1, config)
 
@@ -529,11 +672,19 @@ class Checker:
         if not (figure or shows_figure(code)):
             return
         if not str(figure.get("caption", "")).strip():
-            self.add(rel, line, "code cell shows a figure without a caption",
-                     f"add `mystnb: figure: {{caption, name}}` to the cell options, as in {TEMPLATE}")
+            self.add(
+                rel,
+                line,
+                "code cell shows a figure without a caption",
+                f"add `mystnb: figure: {{caption, name}}` to the cell options, as in {TEMPLATE}",
+            )
         if not str(image.get("alt", "")).strip():
-            self.add(rel, line, "code cell shows a figure without alt text",
-                     f"add `mystnb: image: {{alt}}` saying what the figure shows, as in {TEMPLATE}")
+            self.add(
+                rel,
+                line,
+                "code cell shows a figure without alt text",
+                f"add `mystnb: image: {{alt}}` saying what the figure shows, as in {TEMPLATE}",
+            )
 
     def check_html(self, rel: str, line: int, html: str) -> None:
         finder = DangerousHTML()
@@ -546,12 +697,18 @@ class Checker:
             if self.html_allowed(rel, what):
                 continue
             label = f"<{what}>" if what in DANGEROUS_TAGS else f"inline event handler `{what}=`"
-            self.add(rel, line + offset, f"raw HTML {label} is not allowed in contributed pages",
-                     f"use a MyST directive or a figure instead, or ask a maintainer to allow it in {CONFIG_FILE}")
+            self.add(
+                rel,
+                line + offset,
+                f"raw HTML {label} is not allowed in contributed pages",
+                f"use a MyST directive or a figure instead, or ask a maintainer to allow it in {CONFIG_FILE}",
+            )
 
     def html_allowed(self, rel: str, what: str) -> bool:
-        return any(fnmatch.fnmatch(rel, str(e.get("file", ""))) and str(e.get("tag", "")).lower() == what
-                   for e in self.allow_html)
+        return any(
+            fnmatch.fnmatch(rel, str(e.get("file", ""))) and str(e.get("tag", "")).lower() == what
+            for e in self.allow_html
+        )
 
     def define(self, rel: str, line: int, kind: str, name: str) -> None:
         if not name:
@@ -560,20 +717,32 @@ class Checker:
         if first is None:
             self.labels[(kind, name)] = (rel, line)
         else:
-            self.add(rel, line, f"{kind} `{name}` is already defined at {first[0]}:{first[1]}",
-                     "rename one of them (and the references to it)")
+            self.add(
+                rel,
+                line,
+                f"{kind} `{name}` is already defined at {first[0]}:{first[1]}",
+                "rename one of them (and the references to it)",
+            )
 
     def check_exercises(self) -> None:
         solved = {label for _, _, label in self.solutions}
         known = {label for _, _, label in self.exercises}
         for rel, line, label in self.exercises:
             if label not in solved:
-                self.add(rel, line, f"exercise `{label}` has no solution",
-                         f"add a {{solution}} {label} block after it with a worked answer")
+                self.add(
+                    rel,
+                    line,
+                    f"exercise `{label}` has no solution",
+                    f"add a {{solution}} {label} block after it with a worked answer",
+                )
         for rel, line, label in self.solutions:
             if label not in known:
-                self.add(rel, line, f"solution refers to `{label}`, which is no exercise's label",
-                         "use the `:label:` of the exercise it answers")
+                self.add(
+                    rel,
+                    line,
+                    f"solution refers to `{label}`, which is no exercise's label",
+                    "use the `:label:` of the exercise it answers",
+                )
 
     def check_package(self) -> None:
         if not self.toc_ok or not (self.root / "src" / "mlsafety").is_dir():
@@ -593,8 +762,9 @@ class Checker:
             return
         for message in stale:
             path, _, what = message.partition(": ")
-            self.add(path, 1, f"the mlsafety package is out of sync: {what}",
-                     "run `make package` and commit src/mlsafety")
+            self.add(
+                path, 1, f"the mlsafety package is out of sync: {what}", "run `make package` and commit src/mlsafety"
+            )
 
     def run(self) -> int:
         config = self.load_config()
@@ -673,8 +843,12 @@ def shows_figure(code: str) -> bool:
     except SyntaxError:  # IPython magics: fall back to the text
         return "plt.show()" in code
     for node in tree.body:
-        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "show"):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr == "show"
+        ):
             return True
     return False
 
@@ -690,18 +864,32 @@ def split_location(message: str) -> tuple[str, int, str]:
 def git_files(root: Path) -> list[str] | None:
     """Files git tracks or would add (ignored ones left out); None outside a git work tree."""
     try:
-        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, timeout=20)
+        top = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=20
+        )
         if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
             return None
-        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard", "--", *SOURCE_DIRS], capture_output=True, timeout=20)
+        out = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+                *SOURCE_DIRS,
+            ],
+            capture_output=True,
+            timeout=20,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
-    return [name for name in out.stdout.decode("utf-8", "replace").split("\0")
-            if name and (root / name).is_file()]
+    return [name for name in out.stdout.decode("utf-8", "replace").split("\0") if name and (root / name).is_file()]
 
 
 def check(root: Path) -> tuple[list[Problem], dict]:
@@ -719,8 +907,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         problems, counts = check(root)
     except Exception as err:  # a bug in the check itself, never the contributor's fault
-        print(f"tools/check.py:1: the check itself failed ({type(err).__name__}: {err}) — "
-              "please report this with the file you changed", file=sys.stderr)
+        print(
+            f"tools/check.py:1: the check itself failed ({type(err).__name__}: {err}) — "
+            "please report this with the file you changed",
+            file=sys.stderr,
+        )
         return 2
     elapsed = time.perf_counter() - start
     for problem in problems:
@@ -729,8 +920,10 @@ def main(argv: list[str] | None = None) -> int:
         files = len({p.path for p in problems})
         print(f"check: {len(problems)} problem(s) in {files} file(s) ({elapsed:.1f} s)", file=sys.stderr)
         return 1
-    print(f"check: {counts['sources']} sources, {counts['citations']} citations, {counts['entries']} "
-          f"BibTeX entries — no problems ({elapsed:.1f} s)")
+    print(
+        f"check: {counts['sources']} sources, {counts['citations']} citations, {counts['entries']} "
+        f"BibTeX entries — no problems ({elapsed:.1f} s)"
+    )
     return 0
 
 

@@ -55,9 +55,25 @@ def lint(path: Path, root: Path) -> list[str]:
         return []
     ruff = Path(sys.executable).parent / "ruff"
     proc = subprocess.run(
-        [str(ruff), "check", "--no-cache", "--isolated", "--select", RULES, "--ignore", IGNORE,
-         "--output-format", "json", "--stdin-filename", f"{rel}.py", "-"],
-        input=source, capture_output=True, text=True, cwd=root,
+        [
+            str(ruff),
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            RULES,
+            "--ignore",
+            IGNORE,
+            "--output-format",
+            "json",
+            "--stdin-filename",
+            f"{rel}.py",
+            "-",
+        ],
+        input=source,
+        capture_output=True,
+        text=True,
+        cwd=root,
     )
     if proc.returncode not in (0, 1):
         return [f"{rel}:1: ruff failed ({proc.stderr.strip().splitlines()[-1:]}) — run it by hand to see why"]
