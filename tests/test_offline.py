@@ -55,3 +55,27 @@ def test_book_with_a_code_chapter_builds_offline(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
     page = (root / "_build" / "html" / "chapter.html").read_text()
     assert "digits (1797, 64)" in page, "the code cell did not run offline"
+
+
+def test_link_check_names_a_broken_link_and_passes_without_it(tmp_path: Path) -> None:
+    """`make linkcheck` (weekly): offline, every external link is unreachable, so it must be reported."""
+    prefix = isolated_prefix()
+    root = mini_book(tmp_path, "print(1)")
+    cmd = [
+        *prefix,
+        sys.executable,
+        str(ROOT / "tools" / "build.py"),
+        "linkcheck",
+        "--root",
+        str(root),
+        "--output",
+        str(root),
+    ]
+    passed = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
+    assert passed.returncode == 0, passed.stderr + passed.stdout[-3000:]
+    with (root / "chapter.md").open("a") as f:
+        f.write("\nSee [an external page](https://example.org/page).\n")
+    failed = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
+    assert failed.returncode != 0
+    line = len((root / "chapter.md").read_text().splitlines())
+    assert f"chapter:{line}: broken link https://example.org/page (" in failed.stderr

@@ -33,6 +33,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+BROKEN_LINK = re.compile(r"^\(\s*(\S+): line\s+(\d+)\)\s+broken\s+(\S+)\s+-\s+(.*)$")  # Sphinx linkcheck
 PDF_NAME = "mlsafety-book.pdf"
 
 
@@ -83,6 +84,9 @@ def summarise(log: str, root: Path) -> list[str]:
             )
         elif "Execution Failed with traceback" in line or "CellTimeoutError" in line:
             problems.append(f"{rel}: a code cell timed out — make it faster (budget: 60 s a chapter)")
+        elif broken := BROKEN_LINK.match(line):
+            doc, number, url, reason = broken.groups()
+            problems.append(f"{doc}:{number}: broken link {url} ({reason.strip()[:120]}) — fix or remove the link")
         elif "WARNING:" in line or "ERROR:" in line:
             if "Executing notebook" in line:
                 continue
