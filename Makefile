@@ -2,6 +2,7 @@
 #   make book   build the HTML (creates .venv if missing)      make test   every test
 #   make pdf    build the whole-book PDF (installs TeX as root) make bench  build timings
 #   make package  regenerate src/mlsafety from the chapters     make clean  remove _build
+#   make check  fast source checks (no execution)               make lint   every linter CI runs
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book html pdf test bench package check-package clean lock tex env
+.PHONY: book html pdf test bench package check-package clean lock tex env check lint format chapter linkcheck
 
 book html: $(STAMP) package
 	$(BIN)/python tools/build.py html
@@ -31,6 +32,32 @@ check-package: $(STAMP)
 
 tex:
 	bash tools/setup_tex.sh
+
+# Contributor checks (CONTRIBUTING.md). `check` is fast and executes nothing.
+check: $(STAMP)
+	$(BIN)/python tools/check.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tools tests
+	$(BIN)/ruff format --check tools tests
+	$(BIN)/python tools/lint_cells.py
+	$(BIN)/codespell
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/python tools/check.py
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tools tests
+	$(BIN)/ruff format tools tests
+
+# Run one chapter in a fresh kernel, with each cell's time: make chapter CHAPTER=book/<part>/<lecture>.md
+chapter: $(STAMP) package
+	@test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=book/<part>/<lecture>.md" >&2; exit 2; }
+	$(BIN)/python tools/run_chapter.py $(CHAPTER)
+
+# External links (needs the network; the weekly workflow runs it).
+linkcheck: $(STAMP) package
+	$(BIN)/python tools/build.py linkcheck
 
 env: $(STAMP)
 

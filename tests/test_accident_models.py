@@ -13,9 +13,9 @@ from mlsafety import FailureMode, fmea_table, swiss_cheese_failure_rate
 
 def _modes() -> list[FailureMode]:
     return [
-        FailureMode("a", "rare catastrophe", "death", 10, 2, 2),      # RPN 40
-        FailureMode("b", "common nuisance", "annoyance", 4, 8, 8),    # RPN 256
-        FailureMode("c", "middling", "delay", 5, 4, 2),               # RPN 40, lower severity
+        FailureMode("a", "rare catastrophe", "death", 10, 2, 2),  # RPN 40
+        FailureMode("b", "common nuisance", "annoyance", 4, 8, 8),  # RPN 256
+        FailureMode("c", "middling", "delay", 5, 4, 2),  # RPN 40, lower severity
     ]
 
 
@@ -64,9 +64,8 @@ def test_fully_shared_holes_make_the_stack_as_good_as_its_best_layer() -> None:
 
 
 def test_correlation_erodes_defence_in_depth_monotonically() -> None:
-    rates = [swiss_cheese_failure_rate([0.2] * 4, 200_000, common_cause=rho, seed=4)
-             for rho in (0.0, 0.3, 0.6, 0.9)]
-    assert all(a < b for a, b in zip(rates, rates[1:]))
+    rates = [swiss_cheese_failure_rate([0.2] * 4, 200_000, common_cause=rho, seed=4) for rho in (0.0, 0.3, 0.6, 0.9)]
+    assert all(a < b for a, b in zip(rates, rates[1:], strict=False))
     assert rates[-1] > 20 * rates[0]
 
 
@@ -79,9 +78,15 @@ def test_edge_probabilities_and_seeding() -> None:
     assert first == again and first != other
 
 
-@pytest.mark.parametrize("kwargs", [dict(hole_probs=[]), dict(hole_probs=[1.2]),
-                                    dict(hole_probs=[0.2], common_cause=1.5),
-                                    dict(hole_probs=[0.2], n_trials=0)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(hole_probs=[]),
+        dict(hole_probs=[1.2]),
+        dict(hole_probs=[0.2], common_cause=1.5),
+        dict(hole_probs=[0.2], n_trials=0),
+    ],
+)
 def test_invalid_arguments_are_rejected(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         swiss_cheese_failure_rate(**kwargs)

@@ -82,6 +82,7 @@ def l2(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 # --- FGSM and PGD: shapes, clipping, the eps-ball -------------------------------------------------
 
+
 def test_fgsm_shape_range_and_ball(model: nn.Module, batch: tuple) -> None:
     x, y = batch
     for targeted in (False, True):
@@ -130,6 +131,7 @@ def test_pgd_is_seeded(model: nn.Module, batch: tuple) -> None:
 
 # --- attack strength -------------------------------------------------------------------------------
 
+
 def test_attacks_hurt_and_pgd_at_least_as_strong_as_fgsm(model: nn.Module, batch: tuple) -> None:
     x, y = batch
     clean = mlsafety.adversarial_accuracy(model, (x, y))
@@ -140,14 +142,18 @@ def test_attacks_hurt_and_pgd_at_least_as_strong_as_fgsm(model: nn.Module, batch
     # the loss reached by PGD is at least that reached by FGSM
     loss = nn.functional.cross_entropy
     with torch.no_grad():
-        assert loss(model(mlsafety.pgd(model, x, y, EPS, 0.025, 20, seed=0)), y) >= loss(
-            model(mlsafety.fgsm(model, x, y, EPS)), y) - 1e-4
+        assert (
+            loss(model(mlsafety.pgd(model, x, y, EPS, 0.025, 20, seed=0)), y)
+            >= loss(model(mlsafety.fgsm(model, x, y, EPS)), y) - 1e-4
+        )
 
 
 def test_pgd_never_weaker_with_more_steps(model: nn.Module, batch: tuple) -> None:
     x, y = batch
-    accs = [mlsafety.adversarial_accuracy(model, (x, y), mlsafety.pgd, eps=EPS, alpha=0.025, steps=t, seed=0)
-            for t in (1, 5, 20)]
+    accs = [
+        mlsafety.adversarial_accuracy(model, (x, y), mlsafety.pgd, eps=EPS, alpha=0.025, steps=t, seed=0)
+        for t in (1, 5, 20)
+    ]
     assert accs[0] >= accs[1] >= accs[2]
 
 
@@ -170,6 +176,7 @@ def test_targeted_fgsm_moves_toward_the_target(model: nn.Module, batch: tuple) -
 
 # --- side effects on the model -------------------------------------------------------------------
 
+
 def test_attacks_use_eval_mode_restore_mode_and_leave_no_gradients(batch: tuple) -> None:
     x, y = batch
     mlsafety.seed_everything(0)
@@ -189,6 +196,7 @@ def test_attacks_use_eval_mode_restore_mode_and_leave_no_gradients(batch: tuple)
 
 
 # --- bad input -------------------------------------------------------------------------------------
+
 
 def test_bad_arguments_raise(model: nn.Module, batch: tuple) -> None:
     x, y = batch
@@ -216,17 +224,19 @@ def test_bad_arguments_raise(model: nn.Module, batch: tuple) -> None:
 
 # --- adversarial_accuracy ------------------------------------------------------------------------
 
+
 def test_adversarial_accuracy_accepts_tensors_and_batches(model: nn.Module, batch: tuple) -> None:
     x, y = batch
     assert mlsafety.adversarial_accuracy(model, (x, y)) == pytest.approx(mlsafety.accuracy(model, x, y))
     whole = mlsafety.adversarial_accuracy(model, (x, y), mlsafety.fgsm, eps=EPS)
-    batches = [(x[i:i + 40], y[i:i + 40]) for i in range(0, len(x), 40)]
+    batches = [(x[i : i + 40], y[i : i + 40]) for i in range(0, len(x), 40)]
     assert mlsafety.adversarial_accuracy(model, batches, mlsafety.fgsm, eps=EPS) == pytest.approx(whole)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=50)
     assert mlsafety.adversarial_accuracy(model, loader, mlsafety.fgsm, eps=EPS) == pytest.approx(whole)
 
 
 # --- adversarial training ----------------------------------------------------------------------
+
 
 def test_pgd_loss_is_a_differentiable_scalar(model: nn.Module, batch: tuple) -> None:
     x, y = batch
@@ -240,8 +250,9 @@ def test_pgd_loss_is_a_differentiable_scalar(model: nn.Module, batch: tuple) -> 
 def test_adversarial_training_raises_robust_accuracy(digits: mlsafety.DigitsData, model: nn.Module) -> None:
     mlsafety.seed_everything(0)
     robust = mlsafety.MLP(hidden=(64,))
-    history = mlsafety.adversarial_training(robust, digits.x_train, digits.y_train, eps=0.15, alpha=0.04,
-                                            steps=3, epochs=15, seed=0)
+    history = mlsafety.adversarial_training(
+        robust, digits.x_train, digits.y_train, eps=0.15, alpha=0.04, steps=3, epochs=15, seed=0
+    )
     assert len(history["train_loss"]) == 15
     test = (digits.x_test, digits.y_test)
     kwargs = dict(eps=0.15, alpha=0.04, steps=10, seed=0)
@@ -262,11 +273,12 @@ def test_smoothing_noise_loss(model: nn.Module, batch: tuple) -> None:
 
 # --- randomised smoothing ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n, alpha, sigma", [(100, 0.001, 0.25), (1000, 0.01, 0.5)])
 def test_certify_radius_formula_on_a_constant_model(batch: tuple, n: int, alpha: float, sigma: float) -> None:
     x, _ = batch
     labels, radii = mlsafety.certify(Constant(3), x[:4], sigma=sigma, n0=10, n=n, alpha=alpha, seed=0)
-    p_lower = beta.ppf(alpha, n, 1)                       # Clopper-Pearson lower bound with n_A = n
+    p_lower = beta.ppf(alpha, n, 1)  # Clopper-Pearson lower bound with n_A = n
     assert p_lower == pytest.approx(alpha ** (1 / n))
     expected = sigma * NormalDist().inv_cdf(p_lower)
     assert labels.tolist() == [3] * 4

@@ -1,12 +1,24 @@
 """Unit tests for the anomaly-detection tools saved from book/monitoring/anomaly-detection.md."""
+
 import numpy as np
 import pytest
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import mlsafety
-from mlsafety import (MahalanobisDetector, aupr, auroc, energy_score, fpr_at_tpr, max_logit_score, msp_score,
-                      odin_score, outlier_exposure_loss, penultimate_features, roc_curve)
+from mlsafety import (
+    MahalanobisDetector,
+    aupr,
+    auroc,
+    energy_score,
+    fpr_at_tpr,
+    max_logit_score,
+    msp_score,
+    odin_score,
+    outlier_exposure_loss,
+    penultimate_features,
+    roc_curve,
+)
 
 
 def _sk_labels(normal, anomaly):
@@ -36,11 +48,11 @@ def test_metrics_match_sklearn_with_many_ties(seed):
 
 
 def test_auroc_special_cases():
-    assert auroc(np.full(7, 3.0), np.full(4, 3.0)) == 0.5          # all-equal scores: chance
+    assert auroc(np.full(7, 3.0), np.full(4, 3.0)) == 0.5  # all-equal scores: chance
     assert auroc([0.0, 1.0], [2.0, 3.0]) == 1.0
     assert auroc([2.0, 3.0], [0.0, 1.0]) == 0.0
     assert auroc([1.0], [1.0]) == 0.5
-    assert auroc([0.0, 1.0, 2.0], [1.0]) == pytest.approx(0.5)      # one win, one tie, one loss
+    assert auroc([0.0, 1.0, 2.0], [1.0]) == pytest.approx(0.5)  # one win, one tie, one loss
 
 
 def test_auroc_accepts_tensors_and_is_rank_invariant():
@@ -48,7 +60,7 @@ def test_auroc_accepts_tensors_and_is_rank_invariant():
     normal, anomaly = rng.normal(size=50), rng.normal(1, 1, 30)
     base = auroc(normal, anomaly)
     assert auroc(torch.tensor(normal), torch.tensor(anomaly)) == pytest.approx(base)
-    assert auroc(np.exp(normal), np.exp(anomaly)) == pytest.approx(base)   # monotone transform
+    assert auroc(np.exp(normal), np.exp(anomaly)) == pytest.approx(base)  # monotone transform
 
 
 def test_aupr_special_cases():
@@ -62,7 +74,7 @@ def test_fpr_at_tpr_values():
     assert fpr_at_tpr(normal, anomaly, tpr=0.5) == 0.0
     assert fpr_at_tpr(normal, anomaly, tpr=1.0) == 0.75
     assert fpr_at_tpr([0.0, 1.0], [2.0, 3.0]) == 0.0
-    assert fpr_at_tpr(np.ones(5), np.ones(5)) == 1.0                 # ties with the threshold are flagged
+    assert fpr_at_tpr(np.ones(5), np.ones(5)) == 1.0  # ties with the threshold are flagged
     # 20 anomalies at 95 % TPR: 19 must be flagged, so the threshold is the 19th highest
     anomaly = np.arange(20.0)
     normal = np.array([0.5, 1.5, 100.0])
@@ -214,7 +226,7 @@ def test_outlier_exposure_trains_and_lowers_outlier_confidence():
         mlsafety.train_classifier(m, x, y, epochs=15, lr=1e-2, loss_fn=loss_fn)
         scores.append(msp_score(mlsafety.predict_logits(m, outliers)).mean().item())
         assert mlsafety.accuracy(m, x, y) > 0.95
-    assert scores[1] > scores[0]   # OE: outliers get a lower top probability
+    assert scores[1] > scores[0]  # OE: outliers get a lower top probability
 
 
 def test_outlier_exposure_rejects_bad_input():

@@ -11,7 +11,7 @@ import mlsafety
 def test_survival_function_sorts_and_counts() -> None:
     x, surv = mlsafety.survival_function(np.array([3.0, 1.0, 2.0, 5.0]))
     assert np.array_equal(x, [5.0, 3.0, 2.0, 1.0])
-    assert np.allclose(surv, [0.25, 0.5, 0.75, 1.0])   # fraction at least as large as each value
+    assert np.allclose(surv, [0.25, 0.5, 0.75, 1.0])  # fraction at least as large as each value
 
 
 def test_survival_function_of_pareto_has_slope_minus_alpha() -> None:
@@ -41,10 +41,10 @@ def test_top_share_orders_thin_and_heavy_tails() -> None:
 def test_mean_excess_matches_theory() -> None:
     rng = np.random.default_rng(2)
     expo = rng.exponential(2.0, 400_000)
-    assert mlsafety.mean_excess(expo, 1.0) == pytest.approx(2.0, rel=0.03)   # memoryless
+    assert mlsafety.mean_excess(expo, 1.0) == pytest.approx(2.0, rel=0.03)  # memoryless
     assert mlsafety.mean_excess(expo, 8.0) == pytest.approx(2.0, rel=0.1)
     pareto = rng.pareto(3.0, 400_000) + 1.0
-    for u in (2.0, 5.0):   # u / (alpha - 1) for a Pareto tail
+    for u in (2.0, 5.0):  # u / (alpha - 1) for a Pareto tail
         assert mlsafety.mean_excess(pareto, u) == pytest.approx(u / 2.0, rel=0.1)
     with pytest.raises(ValueError):
         mlsafety.mean_excess(expo, expo.max() + 1.0)

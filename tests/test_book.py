@@ -105,14 +105,15 @@ def pdf_build(html_build: Build) -> Build:
 def test_pdf_has_chapters_bibliography_and_no_unresolved_references(pdf_build: Build) -> None:
     pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
     assert pdf.exists()
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
-                                                             text=True, check=True).stdout).group(1))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        ).group(1)
+    )
     assert pages > 20
     for chapter in CHAPTERS:
-        title = next(line[2:].strip() for line in (ROOT / chapter).read_text().splitlines()
-                     if line.startswith("# "))
+        title = next(line[2:].strip() for line in (ROOT / chapter).read_text().splitlines() if line.startswith("# "))
         assert title in text, f"chapter title {title!r} missing from the PDF"
     assert "Bibliography" in text
     assert "??" not in text, "unresolved reference (??) in the PDF"

@@ -1,4 +1,5 @@
-"""Unit tests of the calibration metrics, temperature scaling and quantile loss of the Interpretable Uncertainty chapter."""
+"""Unit tests of the calibration metrics, temperature scaling and quantile loss of the Interpretable
+Uncertainty chapter."""
 
 from __future__ import annotations
 
@@ -102,14 +103,17 @@ def test_brier_bounds_and_hand_value() -> None:
     assert 0.0 <= mlsafety.brier_score(probs, labels) <= 2.0
 
 
-@pytest.mark.parametrize("bad_call, message", [
-    (lambda f: f(np.full((3, 2), 0.5), np.zeros(4, dtype=int)), "mismatched lengths"),
-    (lambda f: f(np.full((3, 2), 0.6), np.zeros(3, dtype=int)), "sum to one"),
-    (lambda f: f(np.zeros((0, 2)), np.zeros(0, dtype=int)), "empty"),
-    (lambda f: f(np.full((3, 2), 0.5), np.array([0, 1, 2])), "labels"),
-    (lambda f: f(np.full(3, 0.5), np.zeros(3, dtype=int)), "2-D"),
-    (lambda f: f(np.array([[1.5, -0.5]]), np.zeros(1, dtype=int)), "non-negative"),
-])
+@pytest.mark.parametrize(
+    "bad_call, message",
+    [
+        (lambda f: f(np.full((3, 2), 0.5), np.zeros(4, dtype=int)), "mismatched lengths"),
+        (lambda f: f(np.full((3, 2), 0.6), np.zeros(3, dtype=int)), "sum to one"),
+        (lambda f: f(np.zeros((0, 2)), np.zeros(0, dtype=int)), "empty"),
+        (lambda f: f(np.full((3, 2), 0.5), np.array([0, 1, 2])), "labels"),
+        (lambda f: f(np.full(3, 0.5), np.zeros(3, dtype=int)), "2-D"),
+        (lambda f: f(np.array([[1.5, -0.5]]), np.zeros(1, dtype=int)), "non-negative"),
+    ],
+)
 def test_invalid_input_errors(bad_call, message: str) -> None:
     for f in (*BINNED, mlsafety.brier_score):
         with pytest.raises(ValueError, match=message):

@@ -62,7 +62,7 @@ def test_corrupt_is_deterministic_given_the_seed(kind: str, images: torch.Tensor
 def test_higher_severity_moves_images_further_from_clean(kind: str, digits: mlsafety.DigitsData) -> None:
     x = digits.x_test[:200]
     dist = [(mlsafety.corrupt(x, kind, s) - x).flatten(1).norm(dim=1).mean().item() for s in range(1, 6)]
-    assert all(a < b for a, b in zip(dist, dist[1:])), f"{kind}: mean distances {np.round(dist, 3)}"
+    assert all(a < b for a, b in zip(dist, dist[1:], strict=False)), f"{kind}: mean distances {np.round(dist, 3)}"
 
 
 @pytest.mark.parametrize("severity", [0, 6, -1, 2.5, "3", True])
@@ -81,7 +81,7 @@ def test_corrupt_refuses_unknown_kinds_and_shapes(images: torch.Tensor) -> None:
 def test_corruption_errors_table(small_model: torch.nn.Module, digits: mlsafety.DigitsData) -> None:
     errors = mlsafety.corruption_errors(small_model, digits.x_test, digits.y_test)
     assert set(errors) == set(mlsafety.CORRUPTIONS)
-    for kind, e in errors.items():
+    for e in errors.values():
         assert e.shape == (5,) and np.all((e >= 0) & (e <= 1))
     clean_error = 1 - mlsafety.accuracy(small_model, digits.x_test, digits.y_test)
     assert np.mean([e[-1] for e in errors.values()]) > clean_error, "severity 5 should cost accuracy"
@@ -90,8 +90,7 @@ def test_corruption_errors_table(small_model: torch.nn.Module, digits: mlsafety.
     assert np.allclose(subset["blur"], errors["blur"][[0, 4]])
 
 
-def test_baseline_scores_exactly_100_against_itself(small_model: torch.nn.Module,
-                                                    digits: mlsafety.DigitsData) -> None:
+def test_baseline_scores_exactly_100_against_itself(small_model: torch.nn.Module, digits: mlsafety.DigitsData) -> None:
     errors = mlsafety.corruption_errors(small_model, digits.x_test, digits.y_test)
     clean = 1 - mlsafety.accuracy(small_model, digits.x_test, digits.y_test)
     assert mlsafety.mean_corruption_error(errors, errors) == pytest.approx(100.0)
@@ -121,8 +120,14 @@ def test_mixup_loss_plugs_into_training_and_is_deterministic(digits: mlsafety.Di
     def run() -> tuple[dict, torch.Tensor]:
         mlsafety.seed_everything(0)
         model = mlsafety.MLP(hidden=(32,))
-        history = mlsafety.train_classifier(model, digits.x_train[:256], digits.y_train[:256], epochs=3,
-                                            loss_fn=mlsafety.mixup_loss(alpha=0.4, seed=1), seed=0)
+        history = mlsafety.train_classifier(
+            model,
+            digits.x_train[:256],
+            digits.y_train[:256],
+            epochs=3,
+            loss_fn=mlsafety.mixup_loss(alpha=0.4, seed=1),
+            seed=0,
+        )
         return history, mlsafety.predict_logits(model, digits.x_test[:20])
 
     history, logits = run()
@@ -142,8 +147,9 @@ def test_augmix_keeps_shape_and_range_and_is_seeded(images: torch.Tensor) -> Non
     assert not torch.equal(out, mlsafety.augmix(images, seed=1))
     assert not torch.equal(out, images)
     rng = np.random.default_rng(5)
-    assert not torch.equal(mlsafety.augmix(images, seed=rng), mlsafety.augmix(images, seed=rng)), \
+    assert not torch.equal(mlsafety.augmix(images, seed=rng), mlsafety.augmix(images, seed=rng)), (
         "a shared generator gives fresh draws on each call"
+    )
 
 
 def test_augmix_does_not_use_the_test_corruptions() -> None:
@@ -154,8 +160,14 @@ def test_augmix_does_not_use_the_test_corruptions() -> None:
 def test_augmix_loss_plugs_into_training(consistency: float, digits: mlsafety.DigitsData) -> None:
     mlsafety.seed_everything(0)
     model = mlsafety.MLP(hidden=(32,))
-    history = mlsafety.train_classifier(model, digits.x_train[:256], digits.y_train[:256], epochs=3,
-                                        loss_fn=mlsafety.augmix_loss(consistency=consistency, seed=0), seed=0)
+    history = mlsafety.train_classifier(
+        model,
+        digits.x_train[:256],
+        digits.y_train[:256],
+        epochs=3,
+        loss_fn=mlsafety.augmix_loss(consistency=consistency, seed=0),
+        seed=0,
+    )
     assert all(np.isfinite(history["train_loss"]))
     assert history["train_loss"][-1] < history["train_loss"][0]
     with pytest.raises(ValueError, match="consistency"):

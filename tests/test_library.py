@@ -62,9 +62,11 @@ def test_training_learns_and_is_deterministic(digits: mlsafety.DigitsData) -> No
     def run() -> tuple[dict, torch.Tensor, float]:
         mlsafety.seed_everything(0)
         model = mlsafety.MLP()
-        history = mlsafety.train_classifier(model, digits.x_train, digits.y_train, epochs=5,
-                                            x_val=digits.x_val, y_val=digits.y_val, seed=0)
-        return history, mlsafety.predict_logits(model, digits.x_test), mlsafety.accuracy(model, digits.x_test, digits.y_test)
+        history = mlsafety.train_classifier(
+            model, digits.x_train, digits.y_train, epochs=5, x_val=digits.x_val, y_val=digits.y_val, seed=0
+        )
+        logits = mlsafety.predict_logits(model, digits.x_test)
+        return history, logits, mlsafety.accuracy(model, digits.x_test, digits.y_test)
 
     history, logits, acc = run()
     assert history["train_loss"][-1] < history["train_loss"][0]
@@ -82,8 +84,9 @@ def test_custom_loss_hook_is_used(digits: mlsafety.DigitsData) -> None:
         calls.append(len(xb))
         return torch.nn.functional.cross_entropy(model(xb), yb)
 
-    mlsafety.train_classifier(mlsafety.MLP(), digits.x_train[:128], digits.y_train[:128], epochs=1,
-                              batch_size=64, loss_fn=loss_fn)
+    mlsafety.train_classifier(
+        mlsafety.MLP(), digits.x_train[:128], digits.y_train[:128], epochs=1, batch_size=64, loss_fn=loss_fn
+    )
     assert calls == [64, 64]
 
 
@@ -96,8 +99,10 @@ def test_bad_training_options_are_refused_clearly(kwargs: dict, digits: mlsafety
 @pytest.mark.parametrize("optimizer,schedule", [("sgd", None), ("adam", "cosine"), ("adamw", "cosine")])
 def test_every_optimizer_and_schedule_trains(optimizer: str, schedule: str | None, digits: mlsafety.DigitsData) -> None:
     model = mlsafety.MLP()
-    history = mlsafety.train_classifier(model, digits.x_train, digits.y_train, epochs=3, lr=0.05 if optimizer == "sgd" else 1e-3,
-                                        optimizer=optimizer, schedule=schedule)
+    lr = 0.05 if optimizer == "sgd" else 1e-3
+    history = mlsafety.train_classifier(
+        model, digits.x_train, digits.y_train, epochs=3, lr=lr, optimizer=optimizer, schedule=schedule
+    )
     assert history["train_loss"][-1] < history["train_loss"][0]
 
 

@@ -10,12 +10,12 @@ from scipy.stats import binom
 
 import mlsafety
 
-
 # --- nines -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("reliability", "expected"), [(0.9, 1.0), (0.99, 2.0), (0.999, 3.0),
-                                                       (0.999999, 6.0), (0.5, math.log10(2))])
+@pytest.mark.parametrize(
+    ("reliability", "expected"), [(0.9, 1.0), (0.99, 2.0), (0.999, 3.0), (0.999999, 6.0), (0.5, math.log10(2))]
+)
 def test_nines_values(reliability: float, expected: float) -> None:
     assert mlsafety.nines(reliability) == pytest.approx(expected, abs=1e-9)
 
@@ -65,16 +65,19 @@ def test_risk_zero_and_one_are_valid_probabilities() -> None:
     assert mlsafety.risk(1.0, 1.0, 1.0, severity=5.0) == 5.0
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(hazard_prob=1.2, exposure=0.5, vulnerability=0.5), "hazard_prob"),
-    (dict(hazard_prob=0.1, exposure=-0.1, vulnerability=0.5), "exposure"),
-    (dict(hazard_prob=0.1, exposure=0.5, vulnerability=float("nan")), "vulnerability"),
-    (dict(hazard_prob=[0.1, 2.0], exposure=0.5, vulnerability=0.5), "hazard_prob"),
-    (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, severity=-1.0), "severity"),
-    (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, severity=float("inf")), "severity"),
-    (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, ability_to_cope=0.0), "ability_to_cope"),
-    (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, ability_to_cope=-2.0), "ability_to_cope"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(hazard_prob=1.2, exposure=0.5, vulnerability=0.5), "hazard_prob"),
+        (dict(hazard_prob=0.1, exposure=-0.1, vulnerability=0.5), "exposure"),
+        (dict(hazard_prob=0.1, exposure=0.5, vulnerability=float("nan")), "vulnerability"),
+        (dict(hazard_prob=[0.1, 2.0], exposure=0.5, vulnerability=0.5), "hazard_prob"),
+        (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, severity=-1.0), "severity"),
+        (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, severity=float("inf")), "severity"),
+        (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, ability_to_cope=0.0), "ability_to_cope"),
+        (dict(hazard_prob=0.1, exposure=0.5, vulnerability=0.5, ability_to_cope=-2.0), "ability_to_cope"),
+    ],
+)
 def test_risk_rejects_invalid_factors_and_names_them(kwargs: dict, name: str) -> None:
     with pytest.raises(ValueError, match=name):
         mlsafety.risk(**kwargs)
@@ -93,7 +96,8 @@ def test_zero_failure_count_matches_the_closed_form_and_the_rule_of_three() -> N
     for eps in (1e-3, 1e-6, 1e-9):
         n = mlsafety.samples_to_demonstrate(eps)
         assert n * eps == pytest.approx(-math.log(0.05), rel=1e-3)  # about 3 / eps
-        def survive(m: int) -> float:  # (1 - eps) ** m without rounding 1 - eps
+
+        def survive(m: int, eps: float = eps) -> float:  # (1 - eps) ** m without rounding 1 - eps
             return math.exp(m * math.log1p(-eps))
 
         assert survive(n) <= 0.05 < survive(n - 1)  # the smallest such n
@@ -114,15 +118,18 @@ def test_more_failures_or_confidence_or_nines_need_more_samples() -> None:
     assert mlsafety.samples_to_demonstrate(1e-3, confidence=0.5) < base
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(failure_rate=0.0), "failure_rate"),
-    (dict(failure_rate=1.0), "failure_rate"),
-    (dict(failure_rate=1e-3, confidence=1.0), "confidence"),
-    (dict(failure_rate=1e-3, confidence=0.0), "confidence"),
-    (dict(failure_rate=1e-3, failures=-1), "failures"),
-    (dict(failure_rate=1e-3, failures=1.5), "failures"),
-    (dict(failure_rate=1e-3, failures=True), "failures"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(failure_rate=0.0), "failure_rate"),
+        (dict(failure_rate=1.0), "failure_rate"),
+        (dict(failure_rate=1e-3, confidence=1.0), "confidence"),
+        (dict(failure_rate=1e-3, confidence=0.0), "confidence"),
+        (dict(failure_rate=1e-3, failures=-1), "failures"),
+        (dict(failure_rate=1e-3, failures=1.5), "failures"),
+        (dict(failure_rate=1e-3, failures=True), "failures"),
+    ],
+)
 def test_samples_to_demonstrate_rejects_bad_input(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         mlsafety.samples_to_demonstrate(**kwargs)

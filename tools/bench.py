@@ -28,8 +28,12 @@ COPY = ["_config.yml", "_toc.yml", "references.bib", "book", "src", "tools"]
 
 def timed_build(root: Path) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "tools/build.py", "html", "--root", str(root), "--output", str(root)],
-                          cwd=root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "tools/build.py", "html", "--root", str(root), "--output", str(root)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         sys.exit(f"build failed during the benchmark:\n{proc.stderr}")
     return time.perf_counter() - start
@@ -38,8 +42,9 @@ def timed_build(root: Path) -> float:
 def cell_seconds(chapter: Path) -> float:
     """Execute a chapter cell by cell and sum the time spent inside cells."""
     nb = jupytext.read(chapter)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(chapter.parent)}})
+    client = NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}
+    )
     total = 0.0
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):

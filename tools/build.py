@@ -2,6 +2,7 @@
 
     python tools/build.py html [--output DIR] [--clean]
     python tools/build.py pdf  [--output DIR] [--clean]
+    python tools/build.py linkcheck     (needs the network: checks every external link)
 
 What this adds to `jupyter-book build`:
 - strict Sphinx flags (-W -n --keep-going): any warning fails the build;
@@ -32,6 +33,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+BROKEN_LINK = re.compile(r"^\(\s*(\S+): line\s+(\d+)\)\s+broken\s+(\S+)\s+-\s+(.*)$")  # Sphinx linkcheck
 PDF_NAME = "mlsafety-book.pdf"
 
 
@@ -66,12 +68,25 @@ def summarise(log: str, root: Path) -> list[str]:
         where = line.split(": WARNING:")[0].split(": ERROR:")[0]
         rel = where.replace(str(root) + os.sep, "")
         if "Executing notebook failed" in line:
-            error = next((m for m in lines[i:] if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b.*:", m)
-                          and "CellExecutionError" not in m and "Traceback" not in m), "see the log")
-            problems.append(f"{rel}: a code cell raised {error.strip()} — reproduce with "
-                            f"`.venv/bin/python tools/run_chapter.py {rel}`")
+            error = next(
+                (
+                    m
+                    for m in lines[i:]
+                    if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b.*:", m)
+                    and "CellExecutionError" not in m
+                    and "Traceback" not in m
+                ),
+                "see the log",
+            )
+            problems.append(
+                f"{rel}: a code cell raised {error.strip()} — reproduce with "
+                f"`.venv/bin/python tools/run_chapter.py {rel}`"
+            )
         elif "Execution Failed with traceback" in line or "CellTimeoutError" in line:
             problems.append(f"{rel}: a code cell timed out — make it faster (budget: 60 s a chapter)")
+        elif broken := BROKEN_LINK.match(line):
+            doc, number, url, reason = broken.groups()
+            problems.append(f"{doc}:{number}: broken link {url} ({reason.strip()[:120]}) — fix or remove the link")
         elif "WARNING:" in line or "ERROR:" in line:
             if "Executing notebook" in line:
                 continue
@@ -81,8 +96,13 @@ def summarise(log: str, root: Path) -> list[str]:
 
 # Every execution of the book's code uses one thread per kernel, so that a serial build, a
 # parallel build and the determinism test all print the same numbers.
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-              "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONHASHSEED": "0"}
+THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "PYTHONHASHSEED": "0",
+}
 CELL_TIMEOUT = 300
 
 
@@ -106,8 +126,9 @@ def execute_chapter(path: str, timeout: int) -> tuple[str, object, float, str | 
 
     os.environ.update(THREAD_ENV)
     nb = read_notebook(Path(path))
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
-                                 meta_override=True)
+    result = single_nb_execution(
+        nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False, meta_override=True
+    )
     error = None
     if result.err is not None:
         error = describe_cell_error(result.err)
@@ -145,19 +166,24 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
             todo.append(chapter)
     if not todo:
         return []
-    print(f"Executing {len(todo)} chapter(s) with {min(workers, len(todo))} worker(s): "
-          + ", ".join(str(c) for c in todo), flush=True)
+    print(
+        f"Executing {len(todo)} chapter(s) with {min(workers, len(todo))} worker(s): "
+        + ", ".join(str(c) for c in todo),
+        flush=True,
+    )
     problems = []
     with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
         futures = [pool.submit(execute_chapter, str(root / c), timeout) for c in todo]
-        for chapter, future in zip(todo, futures):
+        for chapter, future in zip(todo, futures, strict=True):
             path, nb, seconds, error = future.result()
             if error:
-                problems.append(f"{chapter}: {error} — reproduce with "
-                                f"`.venv/bin/python tools/run_chapter.py {chapter}`")
+                problems.append(
+                    f"{chapter}: {error} — reproduce with `.venv/bin/python tools/run_chapter.py {chapter}`"
+                )
                 continue
-            cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
-                                        check_validity=False, overwrite=True)
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nb, path, data={"execution_seconds": seconds}), check_validity=False, overwrite=True
+            )
             print(f"  executed {chapter} in {seconds:.1f} s", flush=True)
     return problems
 
@@ -186,11 +212,22 @@ def latex_errors(latex_dir: Path) -> list[str]:
 
 def jupyter_book(root: Path, builder: str, output: Path, log_path: Path) -> tuple[int, str]:
     """Run the strict build, echo its output, and keep the log."""
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", builder,
-           "--path-output", str(output), "-W", "-n", "--keep-going"]
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(root),
+        "--builder",
+        builder,
+        "--path-output",
+        str(output),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     env = dict(os.environ, **THREAD_ENV)
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, bufsize=1)
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
     captured = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -205,12 +242,13 @@ def jupyter_book(root: Path, builder: str, output: Path, log_path: Path) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", choices=["html", "pdf"])
+    parser.add_argument("target", choices=["html", "pdf", "linkcheck"])
     parser.add_argument("--output", type=Path, default=ROOT, help="folder that receives _build/")
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
     parser.add_argument("--clean", action="store_true", help="start from an empty _build")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="chapters executed at once (default: one per core)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: one per core)"
+    )
     args = parser.parse_args(argv)
     root, output = args.root.resolve(), args.output.resolve()
     build_dir = output / "_build"
@@ -218,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(build_dir, ignore_errors=True)
     if invalidate_if_package_changed(root, build_dir):
         print("src/mlsafety changed since the last build: re-executing every chapter")
-    builder = "html" if args.target == "html" else "pdflatex"
+    builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[args.target]
     if builder == "pdflatex":
         shutil.rmtree(build_dir / "latex", ignore_errors=True)
     start = time.perf_counter()
@@ -242,7 +280,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         print(f"Full log: {build_dir / f'build-{args.target}.log'}", file=sys.stderr)
         return 1
-    if builder == "html":
+    if builder == "linkcheck":
+        print(f"\nEvery external link answered ({elapsed:.0f} s); report: {build_dir / 'linkcheck' / 'output.txt'}")
+    elif builder == "html":
         print(f"\nBuilt the HTML in {elapsed:.0f} s. Open: {build_dir / 'html' / 'index.html'}")
     else:
         final = build_dir / "pdf" / PDF_NAME

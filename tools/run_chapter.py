@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.chapter}: no such file", file=sys.stderr)
         return 2
     nb = jupytext.read(args.chapter)
-    client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(args.chapter.parent)}})
+    client = NotebookClient(
+        nb, timeout=args.timeout, kernel_name="python3", resources={"metadata": {"path": str(args.chapter.parent)}}
+    )
     total = 0.0
     status = 0
     with client.setup_kernel():

@@ -1,0 +1,580 @@
+"""`make check` (tools/check.py): every rule names the exact file, line and message.
+
+Each test builds a tiny, valid project in a temporary folder (`valid_project`), breaks one thing
+in it, and compares the check's whole output with the expected lines.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import check
+import export_package
+from conftest import ROOT
+
+TOC = textwrap.dedent(
+    """\
+    format: jb-book
+    root: book/index
+    parts:
+      - caption: Part
+        numbered: true
+        chapters:
+          - file: book/part/chapter
+      - caption: Back matter
+        chapters:
+          - file: book/bibliography
+    """
+)
+
+BIB = textwrap.dedent(
+    """\
+    @inproceedings{madry2018towards,
+      author = {Madry, Aleksander and Makelov, Aleksandar and Schmidt, Ludwig and Tsipras, Dimitris and Vladu, Adrian},
+      title = {Towards Deep Learning Models Resistant to Adversarial Attacks},
+      booktitle = {International Conference on Learning Representations},
+      year = {2018},
+      eprint = {1706.06083},
+      archivePrefix = {arXiv}
+    }
+
+    @article{guo2017calibration,
+      author = {Guo, Chuan and Pleiss, Geoff and Sun, Yu and Weinberger, Kilian Q.},
+      title = {On Calibration of Modern Neural Networks},
+      journal = {Proceedings of Machine Learning Research},
+      year = {2017},
+      doi = {10.5555/3305381.3305518}
+    }
+    """
+)
+
+CHAPTER = textwrap.dedent(
+    """\
+    ---
+    jupytext:
+      text_representation:
+        extension: .md
+        format_name: myst
+    kernelspec:
+      display_name: Python 3
+      language: python
+      name: python3
+    ---
+
+    (ch:chapter)=
+    # A Chapter
+
+    Opening prose {cite}`madry2018towards`.
+
+    ```{admonition} Learning objectives
+    :class: tip
+
+    1. compute something {cite:p}`guo2017calibration`.
+    ```
+
+    ```{code-cell} ipython3
+    # @save
+    def double(x: float) -> float:
+        \"\"\"Twice x.\"\"\"
+        return 2 * x
+    ```
+
+    ```{code-cell} ipython3
+    ---
+    mystnb:
+      figure:
+        caption: A straight line.
+        name: fig-chapter-line
+      image:
+        alt: A line rising from left to right.
+    ---
+    import matplotlib.pyplot as plt
+
+    plt.plot([1, 2], [1, 2])
+    plt.show()
+    ```
+
+    (sec-chapter-idea)=
+    ## An idea
+
+    ```{math}
+    :label: eq-chapter-one
+    y = 2x
+    ```
+
+    ![A small picture of a line](line.png)
+
+    ## Readings
+
+    - {cite:t}`madry2018towards`, {cite:t}`guo2017calibration`.
+
+    ## Exercises
+
+    ```{exercise}
+    :label: ex-chapter-one
+
+    Predict, then check.
+    ```
+
+    ````{solution} ex-chapter-one
+    :class: dropdown
+
+    The answer.
+    ````
+    """
+)
+
+
+def valid_project(root: Path) -> Path:
+    """A one-chapter project that passes every check."""
+    shutil.copy2(ROOT / "_config.yml", root / "_config.yml")
+    (root / "_toc.yml").write_text(TOC)
+    (root / "references.bib").write_text(BIB)
+    (root / "book" / "part").mkdir(parents=True)
+    (root / "book" / "index.md").write_text("# Mini book\n\nA landing page, not a chapter.\n")
+    (root / "book" / "bibliography.md").write_text("# Bibliography\n\n```{bibliography}\n```\n")
+    (root / "book" / "part" / "chapter.md").write_text(CHAPTER)
+    (root / "src" / "mlsafety").mkdir(parents=True)
+    assert export_package.main(["--root", str(root)]) == 0
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return valid_project(tmp_path)
+
+
+def run_check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    rc = check.main(["--root", str(root)])
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    assert rc != 2, out.err  # 2: the check itself failed
+    return rc, out.out.splitlines()
+
+
+def line_of(path: Path, needle: str, nth: int = 1) -> int:
+    """1-based line of the nth line of a file that contains `needle`."""
+    hits = [i + 1 for i, line in enumerate(path.read_text().splitlines()) if needle in line]
+    return hits[nth - 1]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_valid_project_passes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = check.main(["--root", str(project)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert out.startswith("check: 3 sources, 4 citations, 2 BibTeX entries — no problems")
+    assert len(out.splitlines()) == 1
+
+
+def test_toc_lists_a_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(
+        project / "_toc.yml",
+        "      - file: book/part/chapter\n",
+        "      - file: book/part/chapter\n      - file: book/part/ghost\n",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "_toc.yml:8: lists `book/part/ghost` but neither book/part/ghost.md nor book/part/ghost.ipynb exists"
+            " — fix the path (no suffix, relative to the repository root) or create the file"
+        ],
+    )
+
+
+def test_source_missing_from_toc(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "notebooks").mkdir()
+    (project / "notebooks" / "assignment.md").write_text("# Assignment\n")
+    (project / "notebooks" / "README.md").write_text("# Not a notebook\n")  # in exclude_patterns
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "notebooks/assignment.md:1: this source is not listed in _toc.yml, so it is not in the book"
+            " — add it to _toc.yml under its part (or delete it)"
+        ],
+    )
+
+
+@pytest.mark.parametrize("role", ["cite", "cite:p", "cite:t", "cite:ps"])
+def test_unknown_citation_key(project: Path, capsys: pytest.CaptureFixture[str], role: str) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`madry2018towards,nokey2099`.")
+    line = line_of(chapter, "nokey2099")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line}: citation key `nokey2099` is not in the bibliography"
+            " — fix the key, or add the work to references.bib"
+        ],
+    )
+
+
+def test_duplicate_bibtex_key(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = project / "references.bib"
+    bib.write_text(BIB + "\n" + BIB.split("\n\n")[1])
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"references.bib:{line_of(bib, '@article{guo2017calibration', 2)}: duplicate BibTeX key "
+            "`guo2017calibration` — delete this copy, or give a different work its own key"
+        ],
+    )
+
+
+def test_entry_missing_year_and_venue(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = project / "references.bib"
+    edit(bib, "  year = {2017},\n", "")
+    edit(bib, "  journal = {Proceedings of Machine Learning Research},\n", "")
+    line = line_of(bib, "@article{guo2017calibration")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"references.bib:{line}: entry `guo2017calibration` (@article) has no venue (journal)"
+            " — add where it was published",
+            f"references.bib:{line}: entry `guo2017calibration` has no year — add the year field, copied from"
+            " the paper itself",
+        ],
+    )
+
+
+def test_malformed_doi_and_arxiv_id(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = project / "references.bib"
+    edit(bib, "doi = {10.5555/", "doi = {https://doi.org/10.5555/")
+    edit(bib, "eprint = {1706.06083}", "eprint = {arXiv:1706.06083}")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"references.bib:{line_of(bib, 'eprint =')}: malformed arXiv id `arXiv:1706.06083` in "
+            "`madry2018towards` — an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
+            f"references.bib:{line_of(bib, 'doi =')}: malformed DOI `https://doi.org/10.5555/3305381.3305518` in "
+            "`guo2017calibration` — give the bare DOI, without the https://doi.org/ prefix",
+        ],
+    )
+
+
+def test_bibtex_syntax_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bib = project / "references.bib"
+    edit(bib, "Models Resistant to Adversarial Attacks},", "Models Resistant to Adversarial Attacks,")
+    rc, lines = run_check(project, capsys)
+    assert rc == 1
+    # the broken entry is reported at its first line; its key is then unknown to the chapter
+    assert lines[-1].startswith("references.bib:1: BibTeX syntax error in this entry (")
+    assert lines[-1].endswith(" — check its braces, quotes and the commas between fields")
+    assert all("citation key `madry2018towards` is not in the bibliography" in line for line in lines[:-1])
+
+
+def test_missing_bibliography_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "references.bib").unlink()
+    rc, lines = run_check(project, capsys)
+    assert rc == 1
+    assert lines == [
+        "references.bib:1: bibliography file is missing (named in _config.yml `bibtex_bibfiles`)"
+        " — restore it, or fix the name in _config.yml"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("remove", "message"),
+    [
+        (
+            "```{admonition} Learning objectives",
+            'chapter has no "Learning objectives" admonition — add one'
+            " after the title, as in tools/chapter-template.md",
+        ),
+        (
+            "## Readings",
+            'chapter has no "Readings" section — add a `## Readings` section, as in tools/chapter-template.md',
+        ),
+        (
+            "## Exercises",
+            'chapter has no "Exercises" section — add a `## Exercises` section, as in tools/chapter-template.md',
+        ),
+    ],
+)
+def test_chapter_sections(project: Path, capsys: pytest.CaptureFixture[str], remove: str, message: str) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(
+        chapter,
+        remove,
+        remove.replace("Learning objectives", "Goals")
+        .replace("## Readings", "## Reading list")
+        .replace("## Exercises", "## Problems"),
+    )
+    assert run_check(project, capsys) == (1, [f"book/part/chapter.md:13: {message}"])
+
+
+def test_pages_outside_a_part_folder_are_not_chapters(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "book" / "glossary.md").write_text("# Glossary\n\nTerms.\n")
+    edit(
+        project / "_toc.yml",
+        "      - file: book/bibliography\n",
+        "      - file: book/bibliography\n      - file: book/glossary\n",
+    )
+    assert run_check(project, capsys)[0] == 0
+
+
+def test_exercise_without_solution(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(
+        chapter,
+        "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n",
+        "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n\n"
+        "```{exercise}\n:label: ex-chapter-two\n\nAnother.\n```\n\n```{exercise}\nNo label.\n```\n",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-two') - 1}: exercise `ex-chapter-two` has"
+            " no solution — add a {solution} ex-chapter-two block after it with a worked answer",
+            f"book/part/chapter.md:{line_of(chapter, 'No label.') - 1}: exercise has no `:label:`, so no solution"
+            " can refer to it — add `:label: ex-<chapter>-<topic>` and a {solution} for it",
+        ],
+    )
+
+
+def test_duplicate_labels(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "## Readings", "(sec-chapter-idea)=\n## Readings")
+    edit(chapter, "\ny = 2x\n```\n", "\ny = 2x\n```\n\n```{math}\n:label: eq-chapter-one\nz = 3\n```\n")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one', 2) - 1}: equation `eq-chapter-one`"
+            f" is already defined at book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one') - 1}"
+            " — rename one of them (and the references to it)",
+            f"book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=', 2)}: label `sec-chapter-idea` is"
+            f" already defined at book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=')}"
+            " — rename one of them (and the references to it)",
+        ],
+    )
+
+
+def test_figure_cell_without_caption_or_alt(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "    caption: A straight line.\n", "")
+    edit(chapter, "  image:\n    alt: A line rising from left to right.\n", "")
+    line = line_of(chapter, "```{code-cell}", 2)
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line}: code cell shows a figure without a caption — add `mystnb: figure:"
+            " {caption, name}` to the cell options, as in tools/chapter-template.md",
+            f"book/part/chapter.md:{line}: code cell shows a figure without alt text — add `mystnb: image: {{alt}}`"
+            " saying what the figure shows, as in tools/chapter-template.md",
+        ],
+    )
+
+
+def test_figure_directive_and_image_without_alt(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(
+        chapter,
+        "![A small picture of a line](line.png)",
+        "![](line.png)\n\n```{figure} line.png\n:name: fig-chapter-file\n```",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, '![](line.png)')}: image `line.png` has no alt text"
+            " — write what it shows between the brackets: ![what it shows](path)",
+            f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no alt text"
+            " — add an `:alt:` option that says what the figure shows",
+            f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no caption"
+            " — write a one-sentence caption as the directive's body",
+        ],
+    )
+
+
+def test_committed_notebook_with_outputs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Assignment\n\nSee {cite}`madry2018towards`."),
+        nbformat.v4.new_code_cell(
+            "print(1)", execution_count=1, outputs=[nbformat.v4.new_output("stream", text="1\n")]
+        ),
+    ]
+    (project / "notebooks").mkdir()
+    path = project / "notebooks" / "assignment.ipynb"
+    nbformat.write(nb, path)
+    edit(
+        project / "_toc.yml",
+        "  - caption: Back matter",
+        "  - caption: Assignments\n    chapters:\n      - file: notebooks/assignment\n  - caption: Back matter",
+    )
+    line = line_of(path, '"cell_type": "code"')
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"notebooks/assignment.ipynb:{line}: code cell 2 has outputs saved in"
+            " the notebook — clear them: jupyter nbconvert --clear-output --inplace notebooks/assignment.ipynb"
+        ],
+    )
+
+
+def test_bad_front_matter(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "  language: python\n", "  language: [python\n")
+    rc, lines = run_check(project, capsys)
+    assert rc == 1 and len(lines) == 1
+    assert lines[0].startswith("book/part/chapter.md:9: front matter is not valid YAML (")
+    assert lines[0].endswith(" — fix this line; compare with the front matter of tools/chapter-template.md")
+
+
+def test_code_cells_without_kernelspec(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    chapter.write_text(CHAPTER.split("---\n", 2)[2].lstrip("\n"))
+    export_package.main(["--root", str(project)])
+    capsys.readouterr()
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "book/part/chapter.md:1: has code cells but no front matter, so they would not run"
+            " — copy the jupytext/kernelspec front matter from tools/chapter-template.md"
+        ],
+    )
+
+
+def test_unclosed_directive(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(
+        chapter,
+        "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n````\n",
+        "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n```\n",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, '{solution}')}: {{solution}} block opened with ```` is never"
+            " closed, so it swallows the rest of the file — close it with a line ```` (more backticks than any block"
+            " nested inside it)"
+        ],
+    )
+
+
+def test_raw_html_is_rejected_unless_allowed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(
+        chapter,
+        "## Readings",
+        '<iframe src="https://example.org"></iframe>\n\n'
+        'Click <span onclick="steal()">here</span>.\n\n```{raw} html\n<p>fine</p>\n<script>x()</script>\n```\n\n'
+        "## Readings",
+    )
+    fix = "use a MyST directive or a figure instead, or ask a maintainer to allow it in tools/check.yml"
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, '<iframe')}: raw HTML <iframe> is not allowed in contributed"
+            f" pages — {fix}",
+            f"book/part/chapter.md:{line_of(chapter, 'onclick')}: raw HTML inline event handler `onclick=` is not"
+            f" allowed in contributed pages — {fix}",
+            f"book/part/chapter.md:{line_of(chapter, '<script>')}: raw HTML <script> is not allowed in contributed"
+            f" pages — {fix}",
+        ],
+    )
+    (project / "tools").mkdir()
+    (project / "tools" / "check.yml").write_text(
+        "allow_html:\n  - file: book/part/*.md\n    tag: iframe\n    reason: test\n"
+        "  - file: book/part/chapter.md\n    tag: onclick\n    reason: test\n"
+        "  - file: book/part/chapter.md\n    tag: script\n    reason: test\n"
+    )
+    assert run_check(project, capsys)[0] == 0
+
+
+def test_package_out_of_sync(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(project / "book/part/chapter.md", "return 2 * x", "return x + x")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "src/mlsafety/part.py:1: the mlsafety package is out of sync: differs from the `# @save` cells of the"
+            " chapters — run `make package` and commit src/mlsafety"
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "_toc.yml",
+            "format: jb-book\nroot: [book/index\n",
+            "_toc.yml:3: not valid YAML (expected ',' or ']', but got '<stream end>')"
+            " — fix the indentation or quoting on this line",
+        ),
+        (
+            "_config.yml",
+            b"\xff\xfe\x00junk",
+            "_config.yml:1: cannot be read as UTF-8 text (UnicodeDecodeError) — save it as UTF-8 text",
+        ),
+        (
+            "book/part/chapter.md",
+            b"\x89PNG\r\n\x1a\n\x00\x00binary",
+            "book/part/chapter.md:1: not UTF-8 text (binary or another encoding) — save the file as UTF-8 text",
+        ),
+        ("references.bib", "@article{x,\n  title = {\xe9}\n", None),
+    ],
+)
+def test_bad_input_never_raises(
+    project: Path, capsys: pytest.CaptureFixture[str], name: str, content: str | bytes, expected: str | None
+) -> None:
+    path = project / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    rc, lines = run_check(project, capsys)
+    assert rc == 1
+    if expected is not None:
+        assert expected in lines
+    assert all(": " in line and " — " in line for line in lines), lines
+
+
+def test_broken_notebook_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "notebooks").mkdir()
+    (project / "notebooks" / "broken.ipynb").write_text('{"cells": [\n  {"cell_type": "code",\n}')
+    edit(
+        project / "_toc.yml",
+        "  - caption: Back matter",
+        "  - caption: Assignments\n    chapters:\n      - file: notebooks/broken\n  - caption: Back matter",
+    )
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "notebooks/broken.ipynb:3: not a valid notebook: JSON error (Expecting property name enclosed in"
+            " double quotes) — restore the file or recreate it with Jupyter or jupytext"
+        ],
+    )
+
+
+def test_whole_book_passes_quickly() -> None:
+    """`make check` on this checkout: exit 0 within the 15 s budget (this also runs it under `make test`)."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check.py")], capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("check: ") and "no problems" in proc.stdout
+    assert elapsed < 15, f"make check took {elapsed:.1f} s (budget 15 s)"
+
+
+def test_exit_status_and_stream_for_a_problem(project: Path) -> None:
+    (project / "book" / "part" / "stray.md").write_text("# Stray\n")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "check.py"), "--root", str(project)], capture_output=True, text=True
+    )
+    assert proc.returncode == 1
+    assert "book/part/stray.md:1: this source is not listed in _toc.yml" in proc.stdout
+    assert "Traceback" not in proc.stderr
+    assert "problem(s) in 1 file(s)" in proc.stderr

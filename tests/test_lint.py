@@ -1,0 +1,146 @@
+"""The linters that pre-commit runs, run here too so that CI enforces them (offline, no changes made)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
+
+
+def test_python_passes_ruff() -> None:
+    proc = run(BIN / "ruff", "check", "--no-cache", "src", "tools", "tests")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run(BIN / "ruff", "format", "--no-cache", "--check", "tools", "tests")
+    assert proc.returncode == 0, proc.stdout + proc.stderr + "\nRun `make format`."
+
+
+def test_chapter_code_cells_pass_ruff() -> None:
+    proc = run(sys.executable, ROOT / "tools" / "lint_cells.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cell_lint_reports_chapter_lines(tmp_path: Path) -> None:
+    chapter = tmp_path / "book" / "part" / "chapter.md"
+    chapter.parent.mkdir(parents=True)
+    chapter.write_text(
+        textwrap.dedent(
+            """\
+        # Chapter
+
+        ```{code-cell} ipython3
+        ---
+        tags: [hide-input]
+        ---
+        %matplotlib inline
+        x = 1
+        ```
+
+        Prose with `code` in it.
+
+        ```{code-cell} ipython3
+        :tags: [raises-exception]
+        print(x + undefined_name)
+        ```
+        """
+        )
+    )
+    proc = run(sys.executable, ROOT / "tools" / "lint_cells.py", "--root", tmp_path, chapter)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "book/part/chapter.md:15: F821 Undefined name `undefined_name` — fix the code cell"
+    ]
+
+
+def test_prose_and_code_are_spelled_right() -> None:
+    proc = run(BIN / "codespell")
+    assert proc.returncode == 0, proc.stdout + proc.stderr + "\nFix the word, or add it to .codespell-words.txt"
+
+
+def test_workflows_pass_actionlint_and_zizmor() -> None:
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    assert {w.name for w in workflows} >= {"pr.yml", "preview.yml", "deploy.yml", "weekly.yml"}
+    proc = run(BIN / "actionlint", *workflows)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run(BIN / "zizmor", "--offline", "--no-progress", *workflows)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_workflow_linters_catch_an_unsafe_workflow(tmp_path: Path) -> None:
+    """The two linters really run: a fork-unsafe workflow with a typo fails both."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        textwrap.dedent(
+            """\
+        on: pull_request_target
+        jobs:
+          build:
+            runs-on: ubuntu-24.04
+            steps:
+              - uses: actions/checkout@v4
+                with:
+                  ref: ${{ github.event.pull_request.head.sha }}
+              - run: echo "${{ github.event.pull_request.title }}"
+              - run: make test
+                if: ${{ github.event.pull_request.mergd }}
+        """
+        )
+    )
+    assert run(BIN / "actionlint", bad).returncode != 0
+    proc = run(BIN / "zizmor", "--offline", "--no-progress", bad)
+    assert proc.returncode != 0
+    assert "template-injection" in proc.stdout and "dangerous-triggers" in proc.stdout
+
+
+def test_pull_requests_run_read_only_and_share_the_make_targets() -> None:
+    workflows = {p.stem: yaml.safe_load(p.read_text()) for p in (ROOT / ".github" / "workflows").glob("*.yml")}
+    pr = workflows["pr"]
+    assert pr["permissions"] == {"contents": "read"}
+    assert "secrets" not in (ROOT / ".github" / "workflows" / "pr.yml").read_text().replace("no secrets", "")
+    preview = (ROOT / ".github" / "workflows" / "preview.yml").read_text()
+    assert "actions/checkout" not in preview, "the preview job must never check out the pull request"
+    for name in ("pr", "deploy", "weekly"):
+        runs = [s.get("run", "") for job in workflows[name]["jobs"].values() for s in job.get("steps", [])]
+        assert any(r.startswith("make ") for r in runs), f"{name}.yml does not call the make targets"
+
+
+def test_pre_commit_hooks_are_local_and_installed() -> None:
+    proc = run(BIN / "pre-commit", "validate-config", ".pre-commit-config.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    for repo in config["repos"]:
+        assert repo["repo"] == "local", "hooks must not be fetched from the network"
+        for hook in repo["hooks"]:
+            assert hook["language"] == "system"
+            entry = hook["entry"].split()
+            tool = entry[0] if entry[0] != "bash" else entry[2].strip("'")
+            assert (ROOT / tool).exists() or tool.startswith(".venv/"), hook["id"]
+            if tool.startswith(".venv/bin/"):
+                assert (BIN / Path(tool).name).exists(), f"{hook['id']}: {tool} is not installed"
+
+
+@pytest.mark.parametrize("name", ["LICENSE", "LICENSE-CONTENT", "CITATION.cff"])
+def test_terms_of_use_are_present(name: str) -> None:
+    assert (ROOT / name).is_file()
+
+
+def test_citation_file_is_valid() -> None:
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors", "license"):
+        assert cff.get(key), key
+    assert cff["license"] == ["CC-BY-SA-4.0", "MIT"]
+    content = (ROOT / "LICENSE-CONTENT").read_text()
+    assert "Attribution-ShareAlike 4.0 International" in content and "Section 1 -- Definitions." in content
+    assert "MIT License" in (ROOT / "LICENSE").read_text()

@@ -1,0 +1,931 @@
+"""Fast source checks for the book: no execution, one line per problem.
+
+    python tools/check.py [--root DIR]     (or `make check`)
+
+Every problem is printed as `path:line: what is wrong — how to fix it`; the exit status is 1 when
+there is any, and 0 with a one-line summary otherwise. CONTRIBUTING.md explains each message.
+
+What is checked (parsers, not regular expressions, wherever a parser exists):
+- `_toc.yml` (PyYAML, with line numbers): every listed file exists; every chapter source under
+  `book/` and `notebooks/` (minus `exclude_patterns` of `_config.yml`) is listed.
+- the BibTeX files of `_config.yml` (bibtexparser 2): syntax errors, duplicate keys, entries
+  without author, title, year or a venue, malformed DOIs and arXiv ids.
+- each MyST source (myst-parser's markdown-it parser, nested directives included) and each
+  `.ipynb` (nbformat): front matter, unclosed directives, `{cite}` keys, learning objectives /
+  readings / exercises in lecture chapters, exercises without solutions, duplicate labels,
+  figures without caption or alt text, outputs in committed notebooks, raw `<script>`,
+  `<iframe>`, `<object>`, `<embed>` and inline event handlers (unless allowed in tools/check.yml).
+- `src/mlsafety` against the `# @save` cells (tools/export_package.py, run in-process).
+
+A *lecture chapter* is a source directly inside a part folder, `book/<part>/<lecture>.md`; pages
+directly under `book/` (landing page, bibliography, glossary) and `notebooks/` are not chapters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import fnmatch
+import json
+import logging
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SOURCE_DIRS = ("book", "notebooks")
+SOURCE_SUFFIXES = (".md", ".ipynb")
+CONFIG_FILE = "tools/check.yml"
+TEMPLATE = "tools/chapter-template.md"
+
+# Directives whose body is not Markdown (code, math, raw text): not parsed for roles and labels.
+NOT_MARKDOWN = {
+    "code-cell",
+    "code",
+    "code-block",
+    "sourcecode",
+    "math",
+    "raw",
+    "bibliography",
+    "literalinclude",
+    "csv-table",
+    "toctree",
+    "eval-rst",
+    "glue",
+    "glue:figure",
+    "glue:math",
+    "mermaid",
+    "solution-end",
+    "exercise-end",
+}
+DANGEROUS_TAGS = {"script", "iframe", "object", "embed"}
+# A venue field, by entry type; a type not listed needs any one of VENUE_ANY.
+VENUES = {
+    "article": ("journal",),
+    "inproceedings": ("booktitle",),
+    "incollection": ("booktitle",),
+    "inbook": ("booktitle", "publisher"),
+    "book": ("publisher",),
+    "techreport": ("institution",),
+    "phdthesis": ("school",),
+    "mastersthesis": ("school",),
+}
+VENUE_ANY = (
+    "journal",
+    "booktitle",
+    "publisher",
+    "institution",
+    "school",
+    "howpublished",
+    "eprint",
+    "organization",
+    "url",
+    "note",
+)
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+ARXIV = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
+HEADING_REQUIRED = (("readings", "Readings"), ("exercises", "Exercises"))
+
+
+@dataclass(order=True, frozen=True)
+class Problem:
+    path: str
+    line: int
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.what} — {self.fix}"
+
+
+@dataclass
+class Source:
+    """A chapter source, as the Markdown chunks the checks read (one per .md, one per notebook cell)."""
+
+    rel: str
+    chapter: bool  # a lecture chapter: needs objectives, readings and exercises
+    chunks: list[tuple[int, str]] = field(default_factory=list)  # (0-based first line, text)
+    code_cells: list[tuple[int, dict, str]] = field(default_factory=list)  # (1-based line, options, code)
+
+
+class Checker:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.cites: list[tuple[str, int, str]] = []  # (path, line, key)
+        self.labels: dict[tuple[str, str], tuple[str, int]] = {}  # (kind, name) -> first definition
+        self.exercises: list[tuple[str, int, str]] = []
+        self.solutions: list[tuple[str, int, str]] = []
+        self.allow_html: list[dict] = []
+        self.md = None
+        self.toc_ok = False
+        self.counts = {"sources": 0, "citations": 0, "entries": 0}
+
+    def add(self, path: str, line: int, what: str, fix: str) -> None:
+        self.problems.append(Problem(path, max(int(line), 1), what, fix))
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def load_yaml(self, rel: str) -> object | None:
+        """A YAML file's content; None (with a problem recorded) if it is missing or invalid."""
+        path = self.root / rel
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.add(rel, 1, "file is missing", "restore it from the main branch")
+            return None
+        except (OSError, UnicodeDecodeError) as err:
+            self.add(rel, 1, f"cannot be read as UTF-8 text ({err.__class__.__name__})", "save it as UTF-8 text")
+            return None
+        try:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            what = getattr(err, "problem", None) or str(err).splitlines()[0]
+            self.add(rel, line, f"not valid YAML ({what})", "fix the indentation or quoting on this line")
+            return None
+
+    def load_config(self) -> dict:
+        node = self.load_yaml("_config.yml")
+        config = to_python(node) if node is not None else {}
+        if not isinstance(config, dict):
+            self.add("_config.yml", 1, "is not a YAML mapping", "restore it from the main branch")
+            config = {}
+        if (self.root / CONFIG_FILE).exists():
+            node = self.load_yaml(CONFIG_FILE)
+            allow = (to_python(node) or {}) if node is not None else {}
+            entries = allow.get("allow_html", []) if isinstance(allow, dict) else None
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                self.add(
+                    CONFIG_FILE,
+                    1,
+                    "`allow_html` must be a list of {file, tag, reason} entries",
+                    "follow the example at the top of the file",
+                )
+            else:
+                self.allow_html = entries
+        return config
+
+    # -- table of contents ---------------------------------------------------------------------
+
+    def check_toc(self, config: dict) -> list[str]:
+        """Check _toc.yml; return the listed sources (relative paths), in reading order."""
+        node = self.load_yaml("_toc.yml")
+        if node is None:
+            return []
+        self.toc_ok = True
+        listed: list[str] = []
+
+        def resolve(name: str, line: int, key: str) -> None:
+            if key == "glob":
+                found = sorted(p for s in SOURCE_SUFFIXES for p in self.root.glob(name + s))
+                if not found:
+                    self.add("_toc.yml", line, f"glob `{name}` matches no file", "fix the pattern or remove it")
+                listed.extend(str(p.relative_to(self.root)) for p in found)
+                return
+            for suffix in ("", *SOURCE_SUFFIXES):
+                candidate = self.root / f"{name}{suffix}"
+                if candidate.is_file() and (suffix or candidate.suffix in SOURCE_SUFFIXES):
+                    listed.append(str(candidate.relative_to(self.root)))
+                    return
+            self.add(
+                "_toc.yml",
+                line,
+                f"lists `{name}` but neither {name}.md nor {name}.ipynb exists",
+                "fix the path (no suffix, relative to the repository root) or create the file",
+            )
+
+        def walk(n: yaml.Node) -> None:
+            if isinstance(n, yaml.MappingNode):
+                for key, value in n.value:
+                    if key.value in ("file", "root", "glob") and isinstance(value, yaml.ScalarNode):
+                        resolve(str(value.value).strip(), value.start_mark.line + 1, key.value)
+                    elif key.value in ("parts", "chapters", "sections", "subtrees", "entries"):
+                        walk(value)
+            elif isinstance(n, yaml.SequenceNode):
+                for item in n.value:
+                    walk(item)
+
+        if not isinstance(node, yaml.MappingNode):
+            self.add("_toc.yml", 1, "is not a YAML mapping", "start from the _toc.yml on the main branch")
+            self.toc_ok = False
+            return []
+        walk(node)
+        excluded = [str(p) for p in config.get("exclude_patterns") or []]
+        listed_set = set(listed)
+        for rel in self.source_files(excluded):
+            if rel not in listed_set:
+                self.add(
+                    rel,
+                    1,
+                    "this source is not listed in _toc.yml, so it is not in the book",
+                    "add it to _toc.yml under its part (or delete it)",
+                )
+        return list(dict.fromkeys(listed))
+
+    def source_files(self, excluded: list[str]) -> list[str]:
+        """Chapter and notebook sources under book/ and notebooks/ that git would commit."""
+        files = git_files(self.root)
+        if files is None:
+            files = [
+                str(p.relative_to(self.root))
+                for d in SOURCE_DIRS
+                if (self.root / d).is_dir()
+                for p in (self.root / d).rglob("*")
+                if p.is_file()
+            ]
+        found = []
+        for rel in sorted(files):
+            parts = Path(rel).parts
+            if (
+                len(parts) < 2
+                or parts[0] not in SOURCE_DIRS
+                or Path(rel).suffix not in SOURCE_SUFFIXES
+                or any(p.startswith((".", "_")) for p in parts[1:])
+            ):
+                continue
+            if any(fnmatch.fnmatch(rel, pat) for pat in excluded):
+                continue
+            found.append(rel)
+        return found
+
+    # -- bibliography --------------------------------------------------------------------------
+
+    def check_bibtex(self, config: dict) -> set[str] | None:
+        """Check the BibTeX files; return every key they define (None if one cannot be read)."""
+        import bibtexparser
+
+        logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+        keys: set[str] | None = set()
+        for rel in config.get("bibtex_bibfiles") or ["references.bib"]:
+            rel = str(rel)
+            try:
+                text = (self.root / rel).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                self.add(
+                    rel,
+                    1,
+                    "bibliography file is missing (named in _config.yml `bibtex_bibfiles`)",
+                    "restore it, or fix the name in _config.yml",
+                )
+                keys = None  # without it every citation would be reported as unknown
+                continue
+            except (OSError, UnicodeDecodeError) as err:
+                self.add(rel, 1, f"cannot be read as UTF-8 text ({err.__class__.__name__})", "save it as UTF-8")
+                keys = None
+                continue
+            library = bibtexparser.parse_string(text)
+            for block in library.failed_blocks:
+                line = block.start_line + 1
+                if type(block).__name__ == "DuplicateBlockKeyBlock":
+                    self.add(
+                        rel,
+                        line,
+                        f"duplicate BibTeX key `{block.key}`",
+                        "delete this copy, or give a different work its own key",
+                    )
+                else:
+                    reason = getattr(block.error, "abort_reason", "") or str(block.error) or "unparsable"
+                    self.add(
+                        rel,
+                        line,
+                        f"BibTeX syntax error in this entry ({reason.strip()})",
+                        "check its braces, quotes and the commas between fields",
+                    )
+            for entry in library.entries:
+                if keys is not None:
+                    keys.add(entry.key)
+                self.counts["entries"] += 1
+                self.check_entry(rel, entry)
+        return keys
+
+    def check_entry(self, rel: str, entry) -> None:
+        fields = {f.key.lower(): f for f in entry.fields}
+        line = entry.start_line + 1
+        for name in ("author", "title", "year"):
+            if not str(getattr(fields.get(name), "value", "")).strip():
+                if name == "author" and str(getattr(fields.get("editor"), "value", "")).strip():
+                    continue
+                self.add(
+                    rel,
+                    line,
+                    f"entry `{entry.key}` has no {name}",
+                    f"add the {name} field, copied from the paper itself",
+                )
+        kind = entry.entry_type.lower()
+        venues = VENUES.get(kind, VENUE_ANY)
+        if not any(str(getattr(fields.get(v), "value", "")).strip() for v in venues):
+            self.add(
+                rel,
+                line,
+                f"entry `{entry.key}` (@{kind}) has no venue ({' or '.join(venues)})",
+                "add where it was published",
+            )
+        doi = fields.get("doi")
+        if doi is not None:
+            value = str(doi.value).strip()
+            if not DOI.match(value):
+                fix = (
+                    "give the bare DOI, without the https://doi.org/ prefix"
+                    if "doi.org/" in value
+                    else "a DOI looks like 10.1234/abc.5678; copy it from the publisher's page"
+                )
+                self.add(rel, doi.start_line + 1, f"malformed DOI `{value}` in `{entry.key}`", fix)
+        prefix = (
+            str(getattr(fields.get("archiveprefix"), "value", "") or getattr(fields.get("eprinttype"), "value", ""))
+            .strip()
+            .lower()
+        )
+        for name in ("eprint", "arxiv"):
+            item = fields.get(name)
+            if item is None or (name == "eprint" and prefix != "arxiv"):
+                continue
+            value = str(item.value).strip()
+            if not ARXIV.match(value):
+                self.add(
+                    rel,
+                    item.start_line + 1,
+                    f"malformed arXiv id `{value}` in `{entry.key}`",
+                    "an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
+                )
+
+    # -- sources -------------------------------------------------------------------------------
+
+    def read_source(self, rel: str) -> Source | None:
+        path = self.root / rel
+        parts = Path(rel).parts
+        chapter = len(parts) == 3 and parts[0] == "book" and not parts[1].startswith(("_", "."))
+        source = Source(rel, chapter)
+        try:
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+        except OSError as err:
+            self.add(rel, 1, f"cannot be read ({err.strerror})", "check the file's permissions")
+            return None
+        except UnicodeDecodeError as err:
+            line = raw[: err.start].count(b"\n") + 1
+            self.add(rel, line, "not UTF-8 text (binary or another encoding)", "save the file as UTF-8 text")
+            return None
+        if "\x00" in text:
+            self.add(
+                rel,
+                text[: text.index("\x00")].count("\n") + 1,
+                "contains a NUL byte (binary data)",
+                "save the file as plain UTF-8 text",
+            )
+            return None
+        if rel.endswith(".ipynb"):
+            return self.read_notebook(source, text)
+        source.chunks.append((0, text))
+        return source
+
+    def read_notebook(self, source: Source, text: str) -> Source | None:
+        import nbformat
+
+        rel = source.rel
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as err:
+            self.add(
+                rel,
+                err.lineno,
+                f"not a valid notebook: JSON error ({err.msg})",
+                "restore the file or recreate it with Jupyter or jupytext",
+            )
+            return None
+        try:
+            nb = nbformat.reads(text, as_version=4)
+            nbformat.validate(nb)
+        except Exception as err:  # nbformat raises several unrelated types for bad notebooks
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            self.add(rel, 1, f"not a valid notebook ({first[:120]})", "recreate it with Jupyter or jupytext")
+            return None
+        # nbformat keeps no line numbers: each cell's line is that of its "cell_type" key.
+        starts = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r'(?<!\\)"cell_type"\s*:', text)]
+        for index, cell in enumerate(nb.cells):
+            line = starts[index] if index < len(starts) else 1
+            if cell.cell_type == "markdown":
+                source.chunks.append((line - 1, cell.source))
+            elif cell.cell_type == "code":
+                if cell.get("outputs") or cell.get("execution_count") is not None:
+                    self.add(
+                        rel,
+                        line,
+                        f"code cell {index + 1} has outputs saved in the notebook",
+                        f"clear them: jupyter nbconvert --clear-output --inplace {rel}",
+                    )
+                source.code_cells.append((line, dict(cell.metadata), cell.source))
+        return source
+
+    def parser(self, config: dict):
+        if self.md is None:
+            from markdown_it.renderer import RendererHTML
+            from myst_parser.config.main import MdParserConfig
+            from myst_parser.parsers.mdit import create_md_parser
+
+            extensions = (config.get("parse") or {}).get("myst_enable_extensions") or []
+            try:
+                cfg = MdParserConfig(enable_extensions=set(map(str, extensions)))
+            except Exception as err:  # an unknown extension name
+                self.add(
+                    "_config.yml",
+                    1,
+                    f"myst_enable_extensions is not valid ({err})",
+                    "use extension names from the MyST documentation",
+                )
+                cfg = MdParserConfig()
+            self.md = create_md_parser(cfg, RendererHTML)
+        return self.md
+
+    def check_source(self, source: Source, config: dict, bib_keys: set[str] | None) -> None:
+        found = Found()
+        for offset, text in source.chunks:
+            self.check_front_matter(source, offset, text)
+            self.walk_markdown(source, text, offset, found, depth=0, config=config)
+        for line, options, code in source.code_cells:
+            self.check_figure_cell(source.rel, line, options, code)
+        if bib_keys is not None:
+            for line, key in found.cites:
+                self.counts["citations"] += 1
+                if key not in bib_keys:
+                    self.add(
+                        source.rel,
+                        line,
+                        f"citation key `{key}` is not in the bibliography",
+                        "fix the key, or add the work to references.bib",
+                    )
+        if source.chapter:
+            title_line = found.title_line or 1
+            if not found.objectives:
+                self.add(
+                    source.rel,
+                    title_line,
+                    'chapter has no "Learning objectives" admonition',
+                    f"add one after the title, as in {TEMPLATE}",
+                )
+            for key, name in HEADING_REQUIRED:
+                if key not in found.headings:
+                    self.add(
+                        source.rel,
+                        title_line,
+                        f'chapter has no "{name}" section',
+                        f"add a `## {name}` section, as in {TEMPLATE}",
+                    )
+
+    def check_front_matter(self, source: Source, offset: int, text: str) -> None:
+        if offset or not source.rel.endswith(".md"):
+            return
+        lines = text.splitlines()
+        if not lines or lines[0].rstrip() != "---":
+            if "{code-cell}" in text:
+                self.add(
+                    source.rel,
+                    1,
+                    "has code cells but no front matter, so they would not run",
+                    f"copy the jupytext/kernelspec front matter from {TEMPLATE}",
+                )
+            return
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+        if end is None:
+            self.add(source.rel, 1, "front matter starts with `---` but never ends", "close it with a line `---`")
+            return
+        try:
+            meta = yaml.safe_load("\n".join(lines[1:end]))
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            line = (mark.line + 2) if mark is not None else 1
+            what = getattr(err, "problem", None) or "invalid YAML"
+            self.add(
+                source.rel,
+                line,
+                f"front matter is not valid YAML ({what})",
+                f"fix this line; compare with the front matter of {TEMPLATE}",
+            )
+            return
+        if meta is not None and not isinstance(meta, dict):
+            self.add(source.rel, 2, "front matter is not a YAML mapping", f"copy it from {TEMPLATE}")
+            return
+        if "{code-cell}" in text and not (meta or {}).get("kernelspec"):
+            self.add(
+                source.rel,
+                1,
+                "has code cells but its front matter has no kernelspec, so they would not run",
+                f"copy the jupytext/kernelspec front matter from {TEMPLATE}",
+            )
+
+    def walk_markdown(self, source: Source, text: str, offset: int, found: Found, depth: int, config: dict) -> None:
+        """Parse Markdown whose first line is line `offset` (0-based) of the file, and record what it uses."""
+        rel = source.rel
+        lines = text.splitlines()
+        tokens = self.parser(config).parse(text)
+        for i, token in enumerate(tokens):
+            if token.map is None:
+                continue
+            line = offset + token.map[0] + 1
+            kind = token.type
+            if kind == "front_matter":
+                continue
+            if kind == "myst_target":
+                self.define(rel, line, "label", token.content.strip())
+            elif kind == "math_block_label":
+                self.define(rel, line, "equation", token.info.strip())
+            elif kind == "heading_open":
+                inline = tokens[i + 1]
+                heading = inline.content.strip().lower()
+                if token.tag == "h1" and found.title_line is None:
+                    found.title_line = line
+                found.headings.update(k for k, _ in HEADING_REQUIRED if heading.startswith(k))
+                if heading.startswith("learning objectives"):
+                    found.objectives = True
+            elif kind == "inline":
+                self.check_inline(rel, token, line, found)
+            elif kind in ("html_block",):
+                self.check_html(rel, line, token.content)
+            elif kind in ("fence", "colon_fence"):
+                self.check_fence(source, token, lines, line, offset, found, depth, config)
+
+    def check_inline(self, rel: str, token, line: int, found: Found) -> None:
+        for child in token.children or []:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "myst_role":
+                name = child.meta.get("name", "")
+                if name == "cite" or name.startswith("cite:"):
+                    # sphinxcontrib-bibtex: `key1,key2`, optionally with {pre-text} and {post-text}
+                    for key in re.sub(r"\{[^}]*\}", "", child.content).split(","):
+                        if key.strip():
+                            found.cites.append((line, key.strip()))
+                line += child.content.count("\n")
+            elif child.type == "html_inline":
+                self.check_html(rel, line, child.content)
+            elif child.type == "image":
+                if not "".join(c.content for c in child.children or []).strip():
+                    self.add(
+                        rel,
+                        line,
+                        f"image `{child.attrs.get('src', '')}` has no alt text",
+                        "write what it shows between the brackets: ![what it shows](path)",
+                    )
+            elif child.type == "text":
+                line += child.content.count("\n")
+
+    def check_fence(
+        self, source: Source, token, lines: list[str], line: int, offset: int, found: Found, depth: int, config: dict
+    ) -> None:
+        rel = source.rel
+        info = token.info.strip()
+        # an unclosed fence runs to the end of its container: its last line is not a closing fence
+        last = lines[token.map[1] - 1].strip() if token.map[1] - 1 < len(lines) else ""
+        mark = token.markup
+        closed = token.map[1] - token.map[0] >= 2 and last.startswith(mark) and set(last) == {mark[0]}
+        if not closed:
+            name = info.split()[0] if info else "code"
+            self.add(
+                rel,
+                line,
+                f"{name} block opened with {mark} is never closed, so it swallows the rest of the file",
+                f"close it with a line {mark} (more backticks than any block nested inside it)",
+            )
+        if not (info.startswith("{") and "}" in info):
+            return
+        name, _, argument = info[1:].partition("}")
+        name, argument = name.strip(), argument.strip()
+        options, body_start, body = split_options(token.content)
+        opt_line = line + 1
+        if isinstance(options, str):  # an error message
+            self.add(
+                rel,
+                opt_line,
+                f"options of `{{{name}}}` are not valid YAML ({options})",
+                "fix the indentation between the `---` lines",
+            )
+            options = {}
+        if name == "code-cell":
+            source.code_cells.append((line, options, body))
+            return
+        if name == "raw" and argument.lower() == "html":
+            self.check_html(rel, line + 1 + body_start, body)
+            return
+        if name == "admonition" and argument.lower().startswith("learning objectives"):
+            found.objectives = True
+        if name == "math" and options.get("label"):
+            self.define(rel, line, "equation", str(options["label"]))
+        elif options.get("label") is not None:
+            self.define(rel, line, "label", str(options["label"]))
+        if options.get("name") is not None:
+            self.define(rel, line, "label", str(options["name"]))
+        if name in ("exercise", "exercise-start"):
+            label = options.get("label")
+            if label is None:
+                self.add(
+                    rel,
+                    line,
+                    "exercise has no `:label:`, so no solution can refer to it",
+                    "add `:label: ex-<chapter>-<topic>` and a {solution} for it",
+                )
+            else:
+                self.exercises.append((rel, line, str(label)))
+        elif name in ("solution", "solution-start"):
+            if argument:
+                self.solutions.append((rel, line, argument.split()[0]))
+            else:
+                self.add(
+                    rel,
+                    line,
+                    "solution does not name its exercise",
+                    "write the exercise's label after the directive: {solution} ex-...",
+                )
+        elif name in ("figure", "image"):
+            if not str(options.get("alt", "")).strip():
+                self.add(
+                    rel,
+                    line,
+                    f"{name} `{argument}` has no alt text",
+                    "add an `:alt:` option that says what the figure shows",
+                )
+            if name == "figure" and not body.strip():
+                self.add(
+                    rel,
+                    line,
+                    f"figure `{argument}` has no caption",
+                    "write a one-sentence caption as the directive's body",
+                )
+        if closed and name not in NOT_MARKDOWN and depth < 20 and body.strip():
+            self.walk_markdown(source, body, offset + token.map[0] + 1 + body_start, found, depth + 1, config)
+
+    def check_figure_cell(self, rel: str, line: int, options: dict, code: str) -> None:
+        """A code cell that shows a matplotlib figure needs a caption and alt text in its metadata."""
+        mystnb = options.get("mystnb") if isinstance(options.get("mystnb"), dict) else {}
+        figure = mystnb.get("figure") if isinstance(mystnb.get("figure"), dict) else {}
+        image = mystnb.get("image") if isinstance(mystnb.get("image"), dict) else {}
+        if figure.get("name") is not None:
+            self.define(rel, line, "label", str(figure["name"]))
+        if not (figure or shows_figure(code)):
+            return
+        if not str(figure.get("caption", "")).strip():
+            self.add(
+                rel,
+                line,
+                "code cell shows a figure without a caption",
+                f"add `mystnb: figure: {{caption, name}}` to the cell options, as in {TEMPLATE}",
+            )
+        if not str(image.get("alt", "")).strip():
+            self.add(
+                rel,
+                line,
+                "code cell shows a figure without alt text",
+                f"add `mystnb: image: {{alt}}` saying what the figure shows, as in {TEMPLATE}",
+            )
+
+    def check_html(self, rel: str, line: int, html: str) -> None:
+        finder = DangerousHTML()
+        try:
+            finder.feed(html)
+            finder.close()
+        except Exception:  # html.parser is lenient; guard against the odd assertion on junk
+            return
+        for offset, what in finder.found:
+            if self.html_allowed(rel, what):
+                continue
+            label = f"<{what}>" if what in DANGEROUS_TAGS else f"inline event handler `{what}=`"
+            self.add(
+                rel,
+                line + offset,
+                f"raw HTML {label} is not allowed in contributed pages",
+                f"use a MyST directive or a figure instead, or ask a maintainer to allow it in {CONFIG_FILE}",
+            )
+
+    def html_allowed(self, rel: str, what: str) -> bool:
+        return any(
+            fnmatch.fnmatch(rel, str(e.get("file", ""))) and str(e.get("tag", "")).lower() == what
+            for e in self.allow_html
+        )
+
+    def define(self, rel: str, line: int, kind: str, name: str) -> None:
+        if not name:
+            return
+        first = self.labels.get((kind, name))
+        if first is None:
+            self.labels[(kind, name)] = (rel, line)
+        else:
+            self.add(
+                rel,
+                line,
+                f"{kind} `{name}` is already defined at {first[0]}:{first[1]}",
+                "rename one of them (and the references to it)",
+            )
+
+    def check_exercises(self) -> None:
+        solved = {label for _, _, label in self.solutions}
+        known = {label for _, _, label in self.exercises}
+        for rel, line, label in self.exercises:
+            if label not in solved:
+                self.add(
+                    rel,
+                    line,
+                    f"exercise `{label}` has no solution",
+                    f"add a {{solution}} {label} block after it with a worked answer",
+                )
+        for rel, line, label in self.solutions:
+            if label not in known:
+                self.add(
+                    rel,
+                    line,
+                    f"solution refers to `{label}`, which is no exercise's label",
+                    "use the `:label:` of the exercise it answers",
+                )
+
+    def check_package(self) -> None:
+        if not self.toc_ok or not (self.root / "src" / "mlsafety").is_dir():
+            return
+        import export_package
+
+        try:
+            stale = export_package.stale(self.root)
+        except (OSError, UnicodeDecodeError):
+            return  # an unreadable chapter, already reported
+        except export_package.ExportError as err:
+            path, line, what = split_location(str(err))
+            fix = "fix the saved cell, then run `make package`"
+            if " — " in what:
+                what, fix = what.split(" — ", 1)
+            self.add(path, line, what, fix)
+            return
+        for message in stale:
+            path, _, what = message.partition(": ")
+            self.add(
+                path, 1, f"the mlsafety package is out of sync: {what}", "run `make package` and commit src/mlsafety"
+            )
+
+    def run(self) -> int:
+        config = self.load_config()
+        listed = self.check_toc(config)
+        bib_keys = self.check_bibtex(config)
+        excluded = [str(p) for p in config.get("exclude_patterns") or []]
+        sources = list(dict.fromkeys(listed + self.source_files(excluded)))
+        for rel in sources:
+            source = self.read_source(rel)
+            if source is None:
+                continue
+            self.counts["sources"] += 1
+            self.check_source(source, config, bib_keys)
+        self.check_exercises()
+        self.check_package()
+        return len(self.problems)
+
+
+@dataclass
+class Found:
+    cites: list[tuple[int, str]] = field(default_factory=list)
+    headings: set[str] = field(default_factory=set)
+    objectives: bool = False
+    title_line: int | None = None
+
+
+class DangerousHTML(HTMLParser):
+    """Collects (line offset, tag or on* attribute) for active content in a piece of HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[int, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        offset = self.getpos()[0] - 1
+        if tag in DANGEROUS_TAGS:
+            self.found.append((offset, tag))
+        self.found.extend((offset, name) for name, _ in attrs if name.startswith("on"))
+
+    handle_startendtag = handle_starttag
+
+
+def to_python(node: yaml.Node | None) -> object:
+    return yaml.SafeLoader(" ").construct_document(node) if node is not None else None
+
+
+def split_options(content: str) -> tuple[dict | str, int, str]:
+    """(options, lines they take, body) of a directive; options is an error message if invalid."""
+    lines = content.split("\n")
+    if lines and lines[0].strip() == "---":
+        end = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
+        if end is None:
+            return "the `---` block is never closed", 0, content
+        try:
+            options = yaml.safe_load("\n".join(lines[1:end])) or {}
+        except yaml.YAMLError as err:
+            return (getattr(err, "problem", None) or "invalid YAML"), end + 1, "\n".join(lines[end + 1 :])
+        if not isinstance(options, dict):
+            return "not a mapping", end + 1, "\n".join(lines[end + 1 :])
+        return options, end + 1, "\n".join(lines[end + 1 :])
+    options: dict = {}
+    count = 0
+    for text in lines:
+        match = re.match(r"^:([\w.-]+):\s*(.*)$", text)
+        if not match:
+            break
+        options[match.group(1)] = match.group(2).strip()
+        count += 1
+    return options, count, "\n".join(lines[count:])
+
+
+def shows_figure(code: str) -> bool:
+    """True if a cell calls `plt.show()` (or `<figure>.show()`) at its top level."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # IPython magics: fall back to the text
+        return "plt.show()" in code
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr == "show"
+        ):
+            return True
+    return False
+
+
+def split_location(message: str) -> tuple[str, int, str]:
+    match = re.match(r"^([^:\s]+):(\d+): (.*)$", message, re.S)
+    if match:
+        return match.group(1), int(match.group(2)), match.group(3)
+    path, _, rest = message.partition(": ")
+    return path, 1, rest
+
+
+def git_files(root: Path) -> list[str] | None:
+    """Files git tracks or would add (ignored ones left out); None outside a git work tree."""
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=20
+        )
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
+            return None
+        out = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+                *SOURCE_DIRS,
+            ],
+            capture_output=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return [name for name in out.stdout.decode("utf-8", "replace").split("\0") if name and (root / name).is_file()]
+
+
+def check(root: Path) -> tuple[list[Problem], dict]:
+    checker = Checker(root)
+    checker.run()
+    return sorted(set(checker.problems), key=lambda p: (p.path, p.line, p.what)), checker.counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="project root (default: this checkout)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    root = args.root.resolve()
+    try:
+        problems, counts = check(root)
+    except Exception as err:  # a bug in the check itself, never the contributor's fault
+        print(
+            f"tools/check.py:1: the check itself failed ({type(err).__name__}: {err}) — "
+            "please report this with the file you changed",
+            file=sys.stderr,
+        )
+        return 2
+    elapsed = time.perf_counter() - start
+    for problem in problems:
+        print(problem)
+    if problems:
+        files = len({p.path for p in problems})
+        print(f"check: {len(problems)} problem(s) in {files} file(s) ({elapsed:.1f} s)", file=sys.stderr)
+        return 1
+    print(
+        f"check: {counts['sources']} sources, {counts['citations']} citations, {counts['entries']} "
+        f"BibTeX entries — no problems ({elapsed:.1f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
