@@ -47,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/python tools/check.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tools tests
+	$(BIN)/ruff check --fix tools tests
 	$(BIN)/ruff format tools tests
 
 # Run one chapter in a fresh kernel, with each cell's time: make chapter CHAPTER=book/<part>/<lecture>.md

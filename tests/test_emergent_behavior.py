@@ -1,10 +1,18 @@
 """Unit tests for the tools saved from book/monitoring/detecting-emergent-behavior.md."""
+
 import numpy as np
 import pytest
 import torch
 
-from mlsafety import (exact_match_accuracy, js_divergence, modular_addition_data, optimise_proxy,
-                      policy_divergence, sequence_accuracy, token_accuracy)
+from mlsafety import (
+    exact_match_accuracy,
+    js_divergence,
+    modular_addition_data,
+    optimise_proxy,
+    policy_divergence,
+    sequence_accuracy,
+    token_accuracy,
+)
 
 
 # ------------------------------------------------------------ sequence metrics
@@ -24,11 +32,14 @@ def test_exact_match_never_exceeds_token_accuracy():
     assert exact_match_accuracy(pred, target) <= token_accuracy(pred, target)
 
 
-@pytest.mark.parametrize("pred,target", [
-    (np.zeros((2, 3)), np.zeros((2, 4))),       # shape mismatch
-    (np.zeros(3), np.zeros(3)),                 # not 2-D
-    (np.zeros((0, 3)), np.zeros((0, 3))),       # empty
-])
+@pytest.mark.parametrize(
+    "pred,target",
+    [
+        (np.zeros((2, 3)), np.zeros((2, 4))),  # shape mismatch
+        (np.zeros(3), np.zeros(3)),  # not 2-D
+        (np.zeros((0, 3)), np.zeros((0, 3))),  # empty
+    ],
+)
 def test_sequence_metrics_reject_bad_shapes(pred, target):
     with pytest.raises(ValueError):
         token_accuracy(pred, target)
@@ -72,7 +83,7 @@ def test_modular_addition_data_is_seeded():
     a = modular_addition_data(11, 0.5, seed=3)
     b = modular_addition_data(11, 0.5, seed=3)
     c = modular_addition_data(11, 0.5, seed=4)
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
     assert not torch.equal(a[0], c[0])
 
 
@@ -111,15 +122,18 @@ def test_optimise_proxy_budget_one_is_the_pool_mean_and_seeded():
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(true_reward=[1.0, 2.0], proxy_reward=[1.0], budgets=[1]),
-    dict(true_reward=[], proxy_reward=[], budgets=[1]),
-    dict(true_reward=[1.0, np.nan], proxy_reward=[1.0, 2.0], budgets=[1]),
-    dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[0]),
-    dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[1.5]),
-    dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[]),
-    dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[1], n_trials=0),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(true_reward=[1.0, 2.0], proxy_reward=[1.0], budgets=[1]),
+        dict(true_reward=[], proxy_reward=[], budgets=[1]),
+        dict(true_reward=[1.0, np.nan], proxy_reward=[1.0, 2.0], budgets=[1]),
+        dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[0]),
+        dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[1.5]),
+        dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[]),
+        dict(true_reward=[1.0, 2.0], proxy_reward=[1.0, 2.0], budgets=[1], n_trials=0),
+    ],
+)
 def test_optimise_proxy_rejects_bad_input(kwargs):
     with pytest.raises(ValueError):
         optimise_proxy(**kwargs)
@@ -152,13 +166,16 @@ def test_policy_divergence_is_mean_over_states_and_accepts_tensors():
     assert policy_divergence(torch.tensor(p), torch.tensor(p)) == pytest.approx(0.0)
 
 
-@pytest.mark.parametrize("p,q", [
-    ([[0.5, 0.6]], [[0.5, 0.5]]),          # row does not sum to 1
-    ([[-0.1, 1.1]], [[0.5, 0.5]]),         # negative probability
-    ([[0.5, 0.5]], [[0.2, 0.3, 0.5]]),     # shape mismatch
-    ([[np.nan, 1.0]], [[0.5, 0.5]]),       # NaN
-    (np.zeros((0, 2)), np.zeros((0, 2))),  # empty
-])
+@pytest.mark.parametrize(
+    "p,q",
+    [
+        ([[0.5, 0.6]], [[0.5, 0.5]]),  # row does not sum to 1
+        ([[-0.1, 1.1]], [[0.5, 0.5]]),  # negative probability
+        ([[0.5, 0.5]], [[0.2, 0.3, 0.5]]),  # shape mismatch
+        ([[np.nan, 1.0]], [[0.5, 0.5]]),  # NaN
+        (np.zeros((0, 2)), np.zeros((0, 2))),  # empty
+    ],
+)
 def test_divergences_reject_bad_input(p, q):
     with pytest.raises(ValueError):
         js_divergence(p, q)

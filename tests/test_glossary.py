@@ -26,23 +26,23 @@ GLOSSARY = Path("book/glossary.md")
 # Terms defined ahead for the chapters being written now (Transparency, Trojans, Detecting Emergent
 # Behavior). They are exempt from "used by at least one chapter" until those chapters link them;
 # empty this list when they are merged.
-DEFINED_AHEAD = {
-    "attack success rate",
-    "feature visualisation",
-    "goal misgeneralisation",
-    "grokking",
-    "instrumental convergence",
-    "integrated gradients",
-    "mechanistic interpretability",
-    "probing",
-    "representation engineering",
-    "treacherous turn",
-    "trigger",
-}
+DEFINED_AHEAD: set[str] = set()
 
 # Directives whose body is not Markdown prose (code, maths, generated lists).
-NOT_PROSE = {"code-cell", "code", "code-block", "sourcecode", "math", "bibliography", "raw", "eval-rst",
-             "glossary", "literalinclude", "csv-table", "mermaid"}
+NOT_PROSE = {
+    "code-cell",
+    "code",
+    "code-block",
+    "sourcecode",
+    "math",
+    "bibliography",
+    "raw",
+    "eval-rst",
+    "glossary",
+    "literalinclude",
+    "csv-table",
+    "mermaid",
+}
 EXPLICIT_TITLE = re.compile(r"^(.+?)\s*(?<!\x00)<([^<]*?)>$", re.DOTALL)  # as Sphinx splits `text <target>`
 OPTION = re.compile(r"^:[\w-]+:")
 
@@ -167,34 +167,44 @@ def check(root: Path, glossary: Path = GLOSSARY, ahead: Iterable[str] = ()) -> l
     for entry in entries:
         for term in entry.terms:
             if key(term) in defined:
-                problems.append(f"{glossary}:{entry.line}: duplicate term {term!r} (also at line "
-                                f"{defined[key(term)].line}; terms match case-insensitively)")
+                problems.append(
+                    f"{glossary}:{entry.line}: duplicate term {term!r} (also at line "
+                    f"{defined[key(term)].line}; terms match case-insensitively)"
+                )
             defined.setdefault(key(term), entry)
     if entries and not is_sorted:
         problems.append(f"{glossary}:1: the {{glossary}} directive needs the :sorted: option")
     order = [unicodedata.normalize("NFD", e.terms[0].lower()) for e in entries]
-    for before, after, entry in zip(order, order[1:], entries[1:]):
+    for before, after, entry in zip(order, order[1:], entries[1:], strict=False):
         if after < before:
-            problems.append(f"{glossary}:{entry.line}: {entry.terms[0]!r} is out of alphabetical order "
-                            f"(it sorts before {before!r}); keep the source sorted as the page is")
+            problems.append(
+                f"{glossary}:{entry.line}: {entry.terms[0]!r} is out of alphabetical order "
+                f"(it sorts before {before!r}); keep the source sorted as the page is"
+            )
     used: set[int] = set()
     definitions = [(glossary, "\n".join(e.definition), e.definition_line - 1) for e in entries]
     for page, text, offset in [(p, (root / p).read_text(encoding="utf-8"), 0) for p in pages(root)] + definitions:
         for role in roles_in(text, page, offset):
             entry = defined.get(key(role.target))
             if entry is None:
-                problems.append(f"{role.path}:{role.line}: {{term}} {role.target!r} is not in {glossary} — "
-                                f"add an entry there or link an existing term with {{term}}`text <term>`")
+                problems.append(
+                    f"{role.path}:{role.line}: {{term}} {role.target!r} is not in {glossary} — "
+                    f"add an entry there or link an existing term with {{term}}`text <term>`"
+                )
             elif page != glossary:
                 used.add(id(entry))
     for entry in entries:
         if id(entry) in used:
             if key(entry.terms[0]) in ahead:
-                problems.append(f"{glossary}:{entry.line}: {entry.terms[0]!r} is now linked from a chapter; "
-                                "remove it from DEFINED_AHEAD in tests/test_glossary.py")
+                problems.append(
+                    f"{glossary}:{entry.line}: {entry.terms[0]!r} is now linked from a chapter; "
+                    "remove it from DEFINED_AHEAD in tests/test_glossary.py"
+                )
         elif key(entry.terms[0]) not in ahead:
-            problems.append(f"{glossary}:{entry.line}: no chapter links {entry.terms[0]!r} with {{term}}; "
-                            "mark its first use in the chapters that introduce it, or remove the entry")
+            problems.append(
+                f"{glossary}:{entry.line}: no chapter links {entry.terms[0]!r} with {{term}}; "
+                "mark its first use in the chapters that introduce it, or remove the entry"
+            )
     for term in sorted(set(ahead) - {key(e.terms[0]) for e in entries}):
         problems.append(f"tests/test_glossary.py: DEFINED_AHEAD names {term!r}, which has no glossary entry")
     return problems
@@ -250,8 +260,9 @@ Use {term}`fgsm` here.
 
 def small_book(tmp_path: Path, glossary: str = GOOD, chapter: str = CHAPTER) -> Path:
     (tmp_path / "book" / "part").mkdir(parents=True)
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/index\nchapters:\n"
-                                       "  - file: book/part/chapter\n  - file: book/glossary\n")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/index\nchapters:\n  - file: book/part/chapter\n  - file: book/glossary\n"
+    )
     (tmp_path / "book" / "index.md").write_text("# Index\n")
     (tmp_path / "book" / "glossary.md").write_text(glossary)
     (tmp_path / "book" / "part" / "chapter.md").write_text(chapter)
@@ -269,15 +280,16 @@ def test_checker_reports_an_unknown_term_with_its_line(tmp_path: Path) -> None:
     root = small_book(tmp_path, chapter=CHAPTER.replace("{term}`fgsm`", "{term}`PGD`"))
     assert check(root) == [
         "book/part/chapter.md:12: {term} 'PGD' is not in book/glossary.md — add an entry there or link "
-        "an existing term with {term}`text <term>`"]
+        "an existing term with {term}`text <term>`"
+    ]
 
 
 def test_checker_reports_duplicates_and_unused_entries(tmp_path: Path) -> None:
     glossary = GOOD.replace("FGSM\nfast", "Adversarial Example\nFGSM\nfast").replace(
-        "```\n", "\ntrigger\n   What sets off a backdoor.\n```\n", 1)
+        "```\n", "\ntrigger\n   What sets off a backdoor.\n```\n", 1
+    )
     assert check(small_book(tmp_path, glossary=glossary)) == [
-        "book/glossary.md:10: duplicate term 'Adversarial Example' (also at line 7; terms match "
-        "case-insensitively)",
+        "book/glossary.md:10: duplicate term 'Adversarial Example' (also at line 7; terms match case-insensitively)",
         "book/glossary.md:15: no chapter links 'trigger' with {term}; mark its first use in the "
         "chapters that introduce it, or remove the entry",
     ]
@@ -291,17 +303,20 @@ def test_checker_requires_sorted_source_and_option(tmp_path: Path) -> None:
     swapped = GOOD.replace(entry + "\n", "").replace("```\n", "\n" + entry + "```\n", 1)
     assert check(small_book(tmp_path, glossary=swapped)) == [
         "book/glossary.md:11: 'adversarial example' is out of alphabetical order (it sorts before 'fgsm'); "
-        "keep the source sorted as the page is"]
+        "keep the source sorted as the page is"
+    ]
     unsorted = GOOD.replace(":sorted:\n", "")
     assert check(small_book(tmp_path / "b", glossary=unsorted)) == [
-        "book/glossary.md:1: the {glossary} directive needs the :sorted: option"]
+        "book/glossary.md:1: the {glossary} directive needs the :sorted: option"
+    ]
 
 
 def test_checker_reports_an_unknown_term_in_a_definition(tmp_path: Path) -> None:
     glossary = GOOD.replace("by {term}`FGSM`", "by {term}`PGD`")
     assert check(small_book(tmp_path, glossary=glossary)) == [
         "book/glossary.md:8: {term} 'PGD' is not in book/glossary.md — add an entry there or link "
-        "an existing term with {term}`text <term>`"]
+        "an existing term with {term}`text <term>`"
+    ]
 
 
 def test_checker_reports_a_term_without_definition(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ def batch() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
 
 # gradient_saliency ---------------------------------------------------------------------------------
 
+
 def test_saliency_shape_and_non_negative(batch) -> None:
     model, x, t = batch
     s = mlsafety.gradient_saliency(model, x, t)
@@ -55,16 +56,17 @@ def test_saliency_restores_training_mode_and_leaves_input_untouched(batch) -> No
     assert torch.equal(x, x0) and not x.requires_grad
 
 
-@pytest.mark.parametrize("fn", [mlsafety.gradient_saliency, mlsafety.smoothgrad, mlsafety.integrated_gradients,
-                                mlsafety.occlusion_map])
+@pytest.mark.parametrize(
+    "fn", [mlsafety.gradient_saliency, mlsafety.smoothgrad, mlsafety.integrated_gradients, mlsafety.occlusion_map]
+)
 def test_bad_targets_are_rejected(batch, fn) -> None:
     model, x, _ = batch
     with pytest.raises(ValueError, match="target"):
-        fn(model, x, torch.tensor([0, 1]))                        # wrong batch size
+        fn(model, x, torch.tensor([0, 1]))  # wrong batch size
     with pytest.raises(ValueError, match="target"):
-        fn(model, x, torch.zeros(len(x)))                         # float targets
+        fn(model, x, torch.zeros(len(x)))  # float targets
     with pytest.raises(ValueError, match="target"):
-        fn(model, x, 7)                                           # class out of range
+        fn(model, x, 7)  # class out of range
     with pytest.raises(TypeError):
         fn(model, x, "1")
 
@@ -76,6 +78,7 @@ def test_unbatched_input_is_rejected(batch) -> None:
 
 
 # smoothgrad ----------------------------------------------------------------------------------------
+
 
 def test_smoothgrad_is_deterministic_with_a_seed(batch) -> None:
     model, x, t = batch
@@ -89,8 +92,9 @@ def test_smoothgrad_is_deterministic_with_a_seed(batch) -> None:
 
 def test_smoothgrad_with_zero_noise_equals_saliency(batch) -> None:
     model, x, t = batch
-    assert torch.allclose(mlsafety.smoothgrad(model, x, t, n=5, sigma=0.0),
-                          mlsafety.gradient_saliency(model, x, t), atol=1e-6)
+    assert torch.allclose(
+        mlsafety.smoothgrad(model, x, t, n=5, sigma=0.0), mlsafety.gradient_saliency(model, x, t), atol=1e-6
+    )
 
 
 def test_smoothgrad_rejects_bad_parameters(batch) -> None:
@@ -102,6 +106,7 @@ def test_smoothgrad_rejects_bad_parameters(batch) -> None:
 
 
 # integrated_gradients ------------------------------------------------------------------------------
+
 
 def test_integrated_gradients_completeness(batch) -> None:
     model, x, t = batch
@@ -141,6 +146,7 @@ def test_integrated_gradients_rejects_bad_arguments(batch) -> None:
 
 # occlusion_map -------------------------------------------------------------------------------------
 
+
 def test_occlusion_shape_and_meaning(batch) -> None:
     model, x, t = batch
     occ = mlsafety.occlusion_map(model, x, t, patch=2)
@@ -166,6 +172,7 @@ def test_occlusion_rejects_bad_arguments(batch) -> None:
 
 
 # layer_activations and linear_probe_accuracy ----------------------------------------------------------
+
 
 def test_layer_activations_shape_and_values(batch) -> None:
     model, x, _ = batch
@@ -199,5 +206,6 @@ def test_linear_probe_rejects_mismatched_inputs() -> None:
     with pytest.raises(ValueError):
         mlsafety.linear_probe_accuracy(f, torch.zeros(9, dtype=torch.long), f, torch.zeros(10, dtype=torch.long))
     with pytest.raises(ValueError):
-        mlsafety.linear_probe_accuracy(f, torch.zeros(10, dtype=torch.long), torch.randn(10, 4),
-                                       torch.zeros(10, dtype=torch.long))
+        mlsafety.linear_probe_accuracy(
+            f, torch.zeros(10, dtype=torch.long), torch.randn(10, 4), torch.zeros(10, dtype=torch.long)
+        )

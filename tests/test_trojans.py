@@ -1,11 +1,21 @@
 """Unit tests for the Trojan tools saved from book/monitoring/trojans.md."""
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from mlsafety import (MLP, add_trigger, attack_success_rate, load_digits_data, mad_anomaly_index, neural_cleanse,
-                      poison_dataset, strip_entropy, train_classifier)
+from mlsafety import (
+    MLP,
+    add_trigger,
+    attack_success_rate,
+    load_digits_data,
+    mad_anomaly_index,
+    neural_cleanse,
+    poison_dataset,
+    strip_entropy,
+    train_classifier,
+)
 
 TARGET = 0
 
@@ -67,12 +77,12 @@ def test_poison_dataset_appends_relabelled_triggered_copies_of_non_target_images
     x, y = digits.x_train, digits.y_train
     xp, yp = poison_dataset(x, y, trigger, mask, TARGET, 25, seed=3)
     assert len(xp) == len(yp) == len(x) + 25
-    assert torch.equal(xp[:len(x)], x) and torch.equal(yp[:len(y)], y)     # originals kept unchanged
-    assert torch.all(yp[len(y):] == TARGET)
+    assert torch.equal(xp[: len(x)], x) and torch.equal(yp[: len(y)], y)  # originals kept unchanged
+    assert torch.all(yp[len(y) :] == TARGET)
     # Every poison is the trigger stamped on a distinct non-target training image.
     candidates = add_trigger(x, trigger, mask)
     sources = []
-    for img in xp[len(x):]:
+    for img in xp[len(x) :]:
         matches = torch.nonzero((candidates == img).flatten(1).all(1)).flatten()
         assert len(matches) >= 1 and all(y[j] != TARGET for j in matches)
         sources.append(int(matches[0]))
@@ -98,7 +108,7 @@ def test_poison_dataset_rejects_bad_input():
     x, y = torch.rand(6, 1, 8, 8), torch.tensor([0, 0, 0, 1, 2, 3])
     trigger, mask = _corner_trigger()
     with pytest.raises(ValueError, match="non-target"):
-        poison_dataset(x, y, trigger, mask, TARGET, 4, seed=0)      # only 3 non-target images
+        poison_dataset(x, y, trigger, mask, TARGET, 4, seed=0)  # only 3 non-target images
     with pytest.raises(ValueError, match="n_poison"):
         poison_dataset(x, y, trigger, mask, TARGET, -1, seed=0)
     with pytest.raises(ValueError, match="labels"):
@@ -144,7 +154,7 @@ def test_mad_anomaly_index_matches_definition():
     values = torch.tensor([1.0, 2.0, 3.0, 4.0, 100.0])
     expected = np.abs(values.numpy() - 3.0) / (1.4826 * 1.0)
     assert np.allclose(mad_anomaly_index(values).numpy(), expected)
-    assert torch.all(mad_anomaly_index(torch.full((4,), 2.0)) == 0)     # no spread: no anomaly
+    assert torch.all(mad_anomaly_index(torch.full((4,), 2.0)) == 0)  # no spread: no anomaly
 
 
 def test_neural_cleanse_flags_the_planted_target_and_finds_the_corner(digits, trojan_model):
@@ -155,7 +165,7 @@ def test_neural_cleanse_flags_the_planted_target_and_finds_the_corner(digits, tr
     assert int(result["mask_l1"].argmin()) == TARGET
     assert result["anomaly_index"][TARGET] > 2
     peak = int(result["masks"][TARGET].flatten().argmax())
-    assert divmod(peak, 8)[0] >= 6 and divmod(peak, 8)[1] >= 6       # the reversed trigger sits in the corner
+    assert divmod(peak, 8)[0] >= 6 and divmod(peak, 8)[1] >= 6  # the reversed trigger sits in the corner
     # The model's own state is restored.
     assert trojan_model.training and all(p.requires_grad for p in trojan_model.parameters())
 
