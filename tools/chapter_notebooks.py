@@ -243,8 +243,9 @@ class Converter:
             return f"```{argument}\n{body.rstrip()}\n```"
         if name == "math":
             label = options.get("label", "")
-            tag = f" \\tag{{{ctx.equations[label]}}}" if label in ctx.equations else ""
             math = body.strip()
+            numbered_env = re.search(r"\\begin\{(align|equation|gather|multline|eqnarray)", math)
+            tag = f" \\tag{{{ctx.equations[label]}}}" if label in ctx.equations and not numbered_env else ""
             if "\\\\" in math and "\\begin" not in math:
                 math = f"\\begin{{split}}\n{math}\n\\end{{split}}"
             return f"$$\n{math}{tag}\n$$"
