@@ -158,3 +158,19 @@ def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> N
     built = nbformat.read(html / "_notebooks" / CHAPTER.with_suffix(".ipynb"), as_version=4)
     markdown = "\n".join(c.source for c in built.cells if c.cell_type == "markdown")
     assert "`risk-" not in markdown and "Figure 3." in markdown and "**Exercise 3.1**" in markdown
+
+
+def test_bad_repository_setting_fails_the_build_with_a_clear_message(tmp_path: Path) -> None:
+    from conftest import run_build
+    from test_build_tool import mini_book
+
+    root = mini_book(tmp_path, "print(1)")
+    config = root / "_config.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"chapter_notebooks_repository: \S+", "chapter_notebooks_repository: https://example.org/x",
+                             text), encoding="utf-8")
+    result = run_build("html", root, root=root)
+    assert result.returncode != 0
+    assert ("_config.yml (sphinx: config:): chapter_notebooks_repository must look like "
+            "https://github.com/<owner>/<repo>, got 'https://example.org/x'") in result.stderr
+    assert "Traceback" not in result.stderr

@@ -72,6 +72,8 @@ def summarise(log: str, root: Path) -> list[str]:
                             f"`.venv/bin/python tools/run_chapter.py {rel}`")
         elif "Execution Failed with traceback" in line or "CellTimeoutError" in line:
             problems.append(f"{rel}: a code cell timed out — make it faster (budget: 60 s a chapter)")
+        elif match := re.match(r"^sphinx\.errors\.(?:ConfigError|ExtensionError): (.+)$", line):
+            problems.append(match.group(1).strip())  # a bad configuration value or a failing extension
         elif "WARNING:" in line or "ERROR:" in line:
             if "Executing notebook" in line:
                 continue
