@@ -442,23 +442,43 @@ def check_config(app, config) -> None:
     links_from_config(config)
 
 
-def add_notebook(app, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Write the page's notebook and add its download and Colab links to the header buttons."""
-    if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
-        return
-    source = Path(app.env.doc2path(pagename))
+def notebook_path(app, docname: str) -> Path:
+    return Path(app.outdir) / NOTEBOOK_DIR / f"{docname}.ipynb"
+
+
+def write_page_notebook(app, docname: str) -> bool:
+    """Convert a page with code cells and write its notebook; False if it has none."""
+    if "kernelspec" not in app.env.metadata.get(docname, {}):
+        return False
+    source = Path(app.env.doc2path(docname))
     if source.suffix != ".md":
-        return
-    links = links_from_config(app.config)
+        return False
     try:
-        notebook = chapter_notebook(source, pagename, links, book_context(app, pagename))
+        notebook = chapter_notebook(source, docname, links_from_config(app.config), book_context(app, docname))
     except Exception as exc:  # a source jupytext or nbformat rejects: name the file, fail the strict build
         LOGGER.warning(f"cannot convert this page to a notebook: {type(exc).__name__}: {exc}",
-                       location=pagename, type="chapter_notebooks")
-        return
+                       location=docname, type="chapter_notebooks")
+        return False
     if notebook is None:
+        return False
+    write_notebook(notebook, notebook_path(app, docname))
+    return True
+
+
+def write_missing_notebooks(app, exception) -> None:
+    """After an incremental build, write the notebooks of pages that were not rewritten."""
+    if exception is not None or app.builder.format != "html":
         return
-    write_notebook(notebook, Path(app.outdir) / NOTEBOOK_DIR / f"{pagename}.ipynb")
+    for docname in sorted(app.env.found_docs):
+        if not notebook_path(app, docname).exists():
+            write_page_notebook(app, docname)
+
+
+def add_notebook(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Write the page's notebook and add its download and Colab links to the header buttons."""
+    if doctree is None or not write_page_notebook(app, pagename):
+        return
+    links = links_from_config(app.config)
     buttons = context.get("header_buttons")
     if buttons is None:  # not sphinx-book-theme
         return
@@ -497,4 +517,5 @@ def setup(app) -> dict:
     app.connect("config-inited", check_config)
     # after sphinx-book-theme builds its header buttons (priority 501)
     app.connect("html-page-context", add_notebook, priority=600)
+    app.connect("build-finished", write_missing_notebooks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
