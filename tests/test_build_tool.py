@@ -29,6 +29,8 @@ def mini_book(tmp_path: Path, chapter_code: str) -> Path:
     """A one-chapter book that uses the project's real configuration."""
     shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
     shutil.copy2(ROOT / "references.bib", tmp_path / "references.bib")
+    # the configuration loads local Sphinx extensions from tools/
+    shutil.copytree(ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapter\n")
     (tmp_path / "index.md").write_text("# Mini book\n\nA test book.\n")
     (tmp_path / "chapter.md").write_text(

@@ -87,6 +87,8 @@ def summarise(log: str, root: Path) -> list[str]:
         elif broken := BROKEN_LINK.match(line):
             doc, number, url, reason = broken.groups()
             problems.append(f"{doc}:{number}: broken link {url} ({reason.strip()[:120]}) — fix or remove the link")
+        elif match := re.match(r"^sphinx\.errors\.(?:ConfigError|ExtensionError): (.+)$", line):
+            problems.append(match.group(1).strip())  # a bad configuration value or a failing extension
         elif "WARNING:" in line or "ERROR:" in line:
             if "Executing notebook" in line:
                 continue

@@ -1,0 +1,183 @@
+"""Each chapter as a notebook: the generated .ipynb runs in a fresh kernel, and pages link to it."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbclient import NotebookClient
+
+import build
+import chapter_notebooks
+from conftest import ROOT, Build
+
+CHAPTER = Path("book/hazard-analysis/risk-decomposition.md")  # small: its cells run in ~10 s
+
+
+def configured_links() -> chapter_notebooks.Links:
+    """The links the book's _config.yml asks for, read the way the extension reads them."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert "chapter_notebooks" in config["sphinx"]["local_extensions"]
+    values = config["sphinx"]["config"]
+    return chapter_notebooks.Links(
+        values["chapter_notebooks_repository"],
+        values.get("chapter_notebooks_branch", "notebooks"),
+        values.get("chapter_notebooks_package_ref", "main"),
+    )
+
+
+@pytest.fixture(scope="module")
+def notebook() -> nbformat.NotebookNode:
+    context = chapter_notebooks.BookContext(entries=chapter_notebooks.read_bibliography(ROOT / "references.bib"))
+    nb = chapter_notebooks.chapter_notebook(ROOT / CHAPTER, str(CHAPTER.with_suffix("")), configured_links(), context)
+    assert nb is not None
+    return nb
+
+
+def run_in_fresh_kernel(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
+    os.environ.update(build.THREAD_ENV)  # the kernel inherits it: one thread, as in the build
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def test_generated_notebook_runs_top_to_bottom(notebook: nbformat.NotebookNode) -> None:
+    executed = run_in_fresh_kernel(nbformat.from_dict(notebook), ROOT / CHAPTER.parent)  # raises on any error
+    setup = executed.cells[0]
+    # mlsafety and myst-nb are installed here, so the set-up cell installed and printed nothing
+    assert setup.outputs == [], f"the set-up cell did something although mlsafety is installed: {setup.outputs}"
+    assert sum(1 for c in executed.cells if c.cell_type == "code" and c.outputs) >= 5
+
+
+def test_generated_notebook_shape(notebook: nbformat.NotebookNode) -> None:
+    links = configured_links()
+    nbformat.validate(notebook)
+    setup, about = notebook.cells[0], notebook.cells[1]
+    assert setup.cell_type == "code" and 'find_spec("mlsafety") is None' in setup.source
+    assert f'%pip install --quiet "{links.install_requirement()}"' in setup.source
+    owner_repo = re.match(r"https://github\.com/(.+?)/?$", links.repository).group(1)
+    colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{links.branch}/{CHAPTER.with_suffix('.ipynb')}"
+    assert links.colab_url(str(CHAPTER.with_suffix(""))) == colab
+    assert about.cell_type == "markdown" and f"({colab})" in about.source
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code), "a generated notebook has outputs"
+    source_code_cells = (ROOT / CHAPTER).read_text(encoding="utf-8").count("```{code-cell}")
+    assert len(code) == source_code_cells + 1
+    assert "jupytext" not in notebook.metadata and notebook.metadata.kernelspec.name == "python3"
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    leftovers = re.findall(r"\{[a-z][\w:-]*\}`|^[`:]{3,}\{|^\([\w:-]+\)=$", markdown, re.MULTILINE)
+    assert not leftovers, f"MyST syntax left in the notebook's Markdown: {leftovers[:5]}"
+    assert "Hanley and Lippman-Hand (1983)" in markdown  # {cite:t} as author (year)
+    assert "**References**" in markdown and "<details>" in markdown
+
+
+def test_setup_cell_stands_in_for_glue_without_myst_nb(tmp_path: Path) -> None:
+    """On Colab myst-nb is missing: the chapters' `from myst_nb import glue` must still work."""
+    links = configured_links()
+    hide = nbformat.v4.new_code_cell('import sys\nsys.modules["myst_nb"] = None  # as if not installed')
+    use = nbformat.v4.new_code_cell('from myst_nb import glue\nglue("shown", 41 + 1)\nglue("hidden", 7, display=False)')
+    nb = nbformat.v4.new_notebook(cells=[hide, chapter_notebooks.install_cell(links), use])
+    run_in_fresh_kernel(nb, tmp_path)
+    shown = [o["data"]["text/plain"] for o in nb.cells[2].outputs]
+    assert shown == ["42"]
+
+
+def test_converter_renders_myst_as_plain_markdown(tmp_path: Path) -> None:
+    source = tmp_path / "page.md"
+    source.write_text(
+        """---
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+(sec-x)=
+# Title
+
+% a comment
+As {cite:t}`k1` showed {cite:p}`k1,k2`, see {ref}`the section <sec-x>` and {eq}`eq-a`.
+
+```{math}
+:label: eq-a
+a = b
+```
+
+````{only} latex
+Only in the PDF.
+````
+
+```{exercise}
+:label: ex-a
+
+Do {math}`x^2`.
+```
+
+````{solution} ex-a
+:class: dropdown
+
+```{note}
+Nested.
+```
+````
+
+```{code-cell} ipython3
+print(1)
+```
+""",
+        encoding="utf-8",
+    )
+    context = chapter_notebooks.BookContext(targets={"ex-a": "Exercise 2.1"}, equations={"eq-a": "2.3"})
+    nb = chapter_notebooks.chapter_notebook(source, "page", chapter_notebooks.Links("https://github.com/o/r"), context)
+    text = nb.cells[2].source
+    assert text.startswith("# Title") and "comment" not in text and "(sec-x)=" not in text
+    assert "As k1 (n.d.) showed (k1, n.d.; k2, n.d.), see the section and (2.3)." in text
+    assert "$$\na = b \\tag{2.3}\n$$" in text and "Only in the PDF" not in text
+    assert "**Exercise 2.1**\n\nDo $x^2$." in text
+    assert "<summary>Solution to Exercise 2.1</summary>\n\n> **Note**\n>\n> Nested.\n\n</details>" in text
+    with pytest.raises(ValueError, match="chapter_notebooks_repository must look like https://github.com"):
+        chapter_notebooks.Links("https://gitlab.com/o/r")
+
+
+def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> None:
+    html = html_build.build_dir / "html"
+    links = configured_links()
+    chapters = build.chapters_in_toc(ROOT)
+    assert CHAPTER in chapters
+    for chapter in chapters:
+        page = html / chapter.with_suffix(".html")
+        text = page.read_text(encoding="utf-8")
+        hrefs = re.findall(r'href="([^"]*_notebooks/[^"]+\.ipynb)"', text)
+        assert hrefs, f"{chapter}: no link to its notebook"
+        target = (page.parent / hrefs[0]).resolve()
+        assert target == (html / "_notebooks" / chapter.with_suffix(".ipynb")).resolve() and target.exists()
+        assert f'href="{links.colab_url(str(chapter.with_suffix("")))}"' in text, f"{chapter}: no Colab link"
+        nb = nbformat.read(target, as_version=4)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert not re.findall(r"\{[a-z][\w:-]*\}`", markdown), f"{target}: MyST roles left"
+    # the build resolves what a standalone conversion cannot: glued numbers and numbered references
+    built = nbformat.read(html / "_notebooks" / CHAPTER.with_suffix(".ipynb"), as_version=4)
+    markdown = "\n".join(c.source for c in built.cells if c.cell_type == "markdown")
+    assert "`risk-" not in markdown and "Figure 3." in markdown and "**Exercise 3.1**" in markdown
+
+
+def test_bad_repository_setting_fails_the_build_with_a_clear_message(tmp_path: Path) -> None:
+    from conftest import run_build
+    from test_build_tool import mini_book
+
+    root = mini_book(tmp_path, "print(1)")
+    config = root / "_config.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        re.sub(r"chapter_notebooks_repository: \S+", "chapter_notebooks_repository: https://example.org/x", text),
+        encoding="utf-8",
+    )
+    result = run_build("html", root, root=root)
+    assert result.returncode != 0
+    assert (
+        "_config.yml (sphinx: config:): chapter_notebooks_repository must look like "
+        "https://github.com/<owner>/<repo>, got 'https://example.org/x'"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
