@@ -2,6 +2,7 @@
 #   make book   build the HTML (creates .venv if missing)      make test   every test
 #   make pdf    build the whole-book PDF (installs TeX as root) make bench  build timings
 #   make package  regenerate src/mlsafety from the chapters     make clean  remove _build
+#   make lighthouse  Lighthouse scores of the built pages (installs Chromium and npm tools as root)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book html pdf test bench package check-package clean lock tex env
+.PHONY: book html pdf test bench package check-package clean lock tex env browser lighthouse
 
 book html: $(STAMP) package
 	$(BIN)/python tools/build.py html
@@ -17,7 +18,7 @@ book html: $(STAMP) package
 pdf: $(STAMP) package tex
 	$(BIN)/python tools/build.py pdf
 
-test: $(STAMP) tex
+test: $(STAMP) tex browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) package
@@ -31,6 +32,13 @@ check-package: $(STAMP)
 
 tex:
 	bash tools/setup_tex.sh
+
+browser:
+	bash tools/setup_browser.sh
+
+# Scores vary with machine load: recorded in _build/lighthouse/, not asserted by the tests.
+lighthouse: book browser
+	$(BIN)/python tools/lighthouse.py
 
 env: $(STAMP)
 
