@@ -1,0 +1,146 @@
+"""Sphinx extension: pages that load fast, offline, without console errors (issue #8).
+
+What it changes in Jupyter Book's default HTML, and why (measured with `make lighthouse`):
+- Thebe is off (`launch_buttons.thebe: false`), yet sphinx-thebe still adds its loader script,
+  a configuration script declaring `const THEBE_JS_URL` twice (a console error: the identifier is
+  declared again) and per-page `<script>` blocks. They are dropped when thebe is off.
+- The theme's colour mode defaults to "" which its script rejects ("Got invalid theme mode" in the
+  console); the default becomes "auto" (follow the reader's system setting).
+- MathJax typesets only the equations near the viewport (its `ui/lazy` extension; it typesets all of
+  them before printing), so a long chapter does not block the page while every equation is laid out.
+- Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
+  text the reader sees first.
+- `html_baseurl` can be set from the environment (BOOK_BASEURL), for a deployment at another
+  address; the sitemap and Open Graph tags use it. A robots.txt pointing at the sitemap is written,
+  and the site's index.html forwards to the landing page as a valid page (language, title).
+The theme's Font Awesome JavaScript (1.5 MB; the icons also come from its web font) and the search
+scripts on pages other than the search page are left out by book/_templates/layout.html.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+PDF_NAME = "mlsafety-book.pdf"  # tools/build.py writes _build/pdf/<this>; the deployment copies it to the site root
+THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe", "x-thebe-config", "kernelName = ")
+
+
+def thebe_enabled(config: Config) -> bool:
+    """Jupyter Book turns thebe on by setting `use_thebe` in the theme's launch buttons."""
+    launch = (config.html_theme_options or {}).get("launch_buttons") or {}
+    return bool(launch.get("thebe"))
+
+
+def configure(app: Sphinx, config: Config) -> None:
+    context = dict(config.html_context or {})
+    context.setdefault("default_mode", "auto")
+    config.html_context = context
+    mathjax = dict(config.mathjax3_config or {})
+    loader = dict(mathjax.get("loader") or {})
+    loader["load"] = list(dict.fromkeys([*(loader.get("load") or []), "ui/lazy"]))
+    mathjax["loader"] = loader
+    config.mathjax3_config = mathjax
+    if os.environ.get("BOOK_BASEURL"):
+        config.html_baseurl = os.environ["BOOK_BASEURL"].rstrip("/") + "/"
+    if config.html_baseurl and not config.ogp_site_url:
+        config.ogp_site_url = config.html_baseurl
+    # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML.
+    pdf = (config.html_baseurl or "") + PDF_NAME
+    substitutions = dict(config.myst_substitutions or {})
+    substitutions.setdefault("pdf_link", f"[{PDF_NAME}]({pdf})" if config.html_baseurl else f"`make pdf` writes `_build/pdf/{PDF_NAME}`")
+    config.myst_substitutions = substitutions
+
+
+def has_thebe_marker(text: object) -> bool:
+    return any(marker in str(text) for marker in THEBE_MARKERS)
+
+
+def tidy_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Lazy figures; no per-page thebe scripts when thebe is off."""
+    for image in doctree.findall(nodes.image):
+        image.setdefault("loading", "lazy")
+    if thebe_enabled(app.config):
+        return
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" in raw.get("format", "") and has_thebe_marker(raw.astext()):
+            raw.parent.remove(raw)
+
+
+def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object) -> None:
+    """Drop thebe's scripts and stylesheet from every page when thebe is off."""
+    if thebe_enabled(app.config):
+        return
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [f for f in context[key]
+                            if not has_thebe_marker(f) and not has_thebe_marker(getattr(f, "attributes", {}).get("body", ""))]
+
+
+REDIRECT = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<meta http-equiv="refresh" content="0; url={target}">
+<link rel="canonical" href="{canonical}">
+<link rel="icon" href="{icon}">
+</head>
+<body><p><a href="{target}">{title}</a></p></body>
+</html>
+"""
+
+
+class CitationListMixin:
+    """Citation lists that assistive technology reads as lists.
+
+    Docutils writes `<div role="list">` around citations marked `role="doc-biblioentry"`, a role
+    that is deprecated and not a list item (axe: aria-required-children, aria-deprecated-role).
+    """
+
+    def visit_citation(self, node: nodes.Element) -> None:
+        super().visit_citation(node)  # type: ignore[misc]
+        self.body[-1] = self.body[-1].replace('role="doc-biblioentry"', 'role="listitem"')  # type: ignore[attr-defined]
+
+
+def use_citation_list_translator(app: Sphinx) -> None:
+    """Mix the fix into whatever translator the theme set up (it adds its own mixin first)."""
+    if app.builder.format != "html":
+        return
+    base = app.registry.get_translator_class(app.builder) or app.builder.default_translator_class
+    app.set_translator(app.builder.name, type("BookHTMLTranslator", (CitationListMixin, base), {}), override=True)
+
+
+def write_site_files(app: Sphinx, exception: Exception | None) -> None:
+    """robots.txt, and the site's front door: a small, valid page that forwards to the landing page.
+
+    (sphinx-external-toc would otherwise write a bare `<meta>` tag there, with no language or title.)
+    Runs before sphinx-external-toc's own hook, which then leaves the file alone.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    root = app.config.root_doc
+    if root != "index":
+        target = f"{root}.html"
+        favicon = app.config.html_favicon
+        icon = f"_static/{Path(favicon).name}" if favicon and "://" not in favicon else ""
+        Path(app.outdir, "index.html").write_text(REDIRECT.format(
+            lang=app.config.language or "en", title=app.config.html_title or app.config.project, target=target,
+            canonical=(app.config.html_baseurl or "") + target, icon=icon), encoding="utf-8")
+    lines = ["User-agent: *", "Allow: /"]
+    if app.config.html_baseurl:
+        lines.append(f"Sitemap: {app.config.html_baseurl.rstrip('/')}/sitemap.xml")
+    Path(app.outdir, "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", configure, priority=900)
+    app.connect("builder-inited", use_citation_list_translator, priority=900)
+    app.connect("doctree-resolved", tidy_doctree, priority=900)
+    app.connect("html-page-context", tidy_page, priority=900)
+    app.connect("build-finished", write_site_files, priority=400)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
