@@ -37,8 +37,11 @@ browser:
 	bash tools/setup_browser.sh
 
 # Scores vary with machine load: recorded in _build/lighthouse/, not asserted by the tests.
-lighthouse: book browser
-	$(BIN)/python tools/lighthouse.py
+# The pages are built for the address they are served from (canonical links), as when deployed.
+LIGHTHOUSE_PORT ?= 8765
+lighthouse: $(STAMP) package browser
+	BOOK_BASEURL=http://127.0.0.1:$(LIGHTHOUSE_PORT)/ $(BIN)/python tools/build.py html
+	$(BIN)/python tools/lighthouse.py --port $(LIGHTHOUSE_PORT)
 
 env: $(STAMP)
 

@@ -75,12 +75,15 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(directory: Path, gzip_text: bool = False) -> Iterator[str]:
-    """Serve `directory` on a free port of 127.0.0.1; yield its base URL (ending in '/')."""
+def serve(directory: Path, gzip_text: bool = False, port: int = 0) -> Iterator[str]:
+    """Serve `directory` on 127.0.0.1 (a free port unless one is given); yield its base URL (ending in '/')."""
     if not (directory / "index.html").exists():
         raise FileNotFoundError(f"{directory}: no index.html — build the book first (`make book`)")
     handler = functools.partial(type("Handler", (_Handler,), {"gzip_text": gzip_text}), directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as err:
+        raise OSError(f"cannot serve on 127.0.0.1:{port}: {err.strerror}") from None
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

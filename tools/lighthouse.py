@@ -3,9 +3,13 @@
     python tools/lighthouse.py [PAGE ...] [--html DIR] [--out DIR]
 
 PAGE is a path under the site root (default: the landing page, the first chapter, and the
-chapter with the heaviest figures). The site is served on 127.0.0.1 with gzip for text, as a
+chapter with the heaviest figures). The site is served on 127.0.0.1:PORT with gzip for text, as a
 static host serves it; reports (JSON and HTML) go to _build/lighthouse/, the scores to
 _build/lighthouse/scores.tsv. Scores vary with machine load, so they are recorded, not asserted.
+
+`make lighthouse` first builds the book with BOOK_BASEURL=http://127.0.0.1:PORT/, as a deployment
+builds it with its own address: otherwise the canonical links point to another domain, which
+Lighthouse's SEO audit rightly fails.
 """
 
 from __future__ import annotations
@@ -63,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pages", nargs="*", help="paths under the site root")
     parser.add_argument("--html", type=Path, default=browser.ROOT / "_build" / "html")
     parser.add_argument("--out", type=Path, default=browser.ROOT / "_build" / "lighthouse")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     args = parser.parse_args(argv)
-    missing = [m for m in browser.missing_tools()]
+    missing = browser.missing_tools()
     if not browser.LIGHTHOUSE.exists():
         missing.append(f"{browser.LIGHTHOUSE.relative_to(browser.ROOT)} (npm ci)")
     if missing:
@@ -77,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    with browser.serve(args.html, gzip_text=True) as base:
+    with browser.serve(args.html, gzip_text=True, port=args.port) as base:
         for page in pages:
             report = run(base + page, args.out / page.replace("/", "_").removesuffix(".html"))
             scores = {c: report["categories"][c]["score"] for c in CATEGORIES}

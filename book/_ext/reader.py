@@ -6,13 +6,15 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
   declared again) and per-page `<script>` blocks. They are dropped when thebe is off.
 - The theme's colour mode defaults to "" which its script rejects ("Got invalid theme mode" in the
   console); the default becomes "auto" (follow the reader's system setting).
-- MathJax typesets only the equations near the viewport (its `ui/lazy` extension; it typesets all of
+- MathJax loads only on pages with math, and typesets only the equations near the viewport (its `ui/lazy` extension; it typesets all of
   them before printing), so a long chapter does not block the page while every equation is laid out.
 - Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
   text the reader sees first.
 - `html_baseurl` can be set from the environment (BOOK_BASEURL), for a deployment at another
-  address; the sitemap and Open Graph tags use it. A robots.txt pointing at the sitemap is written,
-  and the site's index.html forwards to the landing page as a valid page (language, title).
+  address; the Open Graph tags use it, and so do sitemap.xml and robots.txt, written here from
+  every page of the book (sphinx-sitemap lists only the pages written by the last build, so an
+  incremental build left a partial sitemap). The site's index.html forwards to the landing page
+  as a valid page (language, title).
 The theme's Font Awesome JavaScript (1.5 MB; the icons also come from its web font) and the search
 scripts on pages other than the search page are left out by book/_templates/layout.html.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from xml.etree import ElementTree
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -46,7 +49,9 @@ def configure(app: Sphinx, config: Config) -> None:
     mathjax["loader"] = loader
     config.mathjax3_config = mathjax
     if os.environ.get("BOOK_BASEURL"):
-        config.html_baseurl = os.environ["BOOK_BASEURL"].rstrip("/") + "/"
+        config.html_baseurl = os.environ["BOOK_BASEURL"]
+    if config.html_baseurl:
+        config.html_baseurl = config.html_baseurl.rstrip("/") + "/"
     if config.html_baseurl and not config.ogp_site_url:
         config.ogp_site_url = config.html_baseurl
     # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML.
@@ -71,14 +76,31 @@ def tidy_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             raw.parent.remove(raw)
 
 
-def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object) -> None:
-    """Drop thebe's scripts and stylesheet from every page when thebe is off."""
-    if thebe_enabled(app.config):
-        return
+def is_mathjax(script: object) -> bool:
+    body = getattr(script, "attributes", {}).get("body", "")
+    return "mathjax" in str(getattr(script, "filename", "") or "").lower() or "window.MathJax" in body
+
+
+def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: nodes.document | None) -> None:
+    """Drop thebe's scripts and stylesheet when thebe is off, and MathJax from pages without math.
+
+    (Sphinx loads MathJax on a page when any page in its toctree has math, so the landing page
+    loaded it for the chapters' equations.)
+    """
+    drop_thebe = not thebe_enabled(app.config)
+    no_math = doctree is not None and next(doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block))), None) is None
     for key in ("script_files", "css_files"):
-        if key in context:
-            context[key] = [f for f in context[key]
-                            if not has_thebe_marker(f) and not has_thebe_marker(getattr(f, "attributes", {}).get("body", ""))]
+        if key not in context:
+            continue
+        keep = []
+        for item in context[key]:
+            body = getattr(item, "attributes", {}).get("body", "")
+            if drop_thebe and (has_thebe_marker(item) or has_thebe_marker(body)):
+                continue
+            if no_math and key == "script_files" and is_mathjax(item):
+                continue
+            keep.append(item)
+        context[key] = keep
 
 
 REDIRECT = """<!DOCTYPE html>
@@ -88,7 +110,6 @@ REDIRECT = """<!DOCTYPE html>
 <title>{title}</title>
 <meta http-equiv="refresh" content="0; url={target}">
 <link rel="canonical" href="{canonical}">
-<link rel="icon" href="{icon}">
 </head>
 <body><p><a href="{target}">{title}</a></p></body>
 </html>
@@ -116,7 +137,7 @@ def use_citation_list_translator(app: Sphinx) -> None:
 
 
 def write_site_files(app: Sphinx, exception: Exception | None) -> None:
-    """robots.txt, and the site's front door: a small, valid page that forwards to the landing page.
+    """sitemap.xml and robots.txt, and the site's front door: a small, valid page that forwards to the landing page.
 
     (sphinx-external-toc would otherwise write a bare `<meta>` tag there, with no language or title.)
     Runs before sphinx-external-toc's own hook, which then leaves the file alone.
@@ -126,14 +147,17 @@ def write_site_files(app: Sphinx, exception: Exception | None) -> None:
     root = app.config.root_doc
     if root != "index":
         target = f"{root}.html"
-        favicon = app.config.html_favicon
-        icon = f"_static/{Path(favicon).name}" if favicon and "://" not in favicon else ""
         Path(app.outdir, "index.html").write_text(REDIRECT.format(
             lang=app.config.language or "en", title=app.config.html_title or app.config.project, target=target,
-            canonical=(app.config.html_baseurl or "") + target, icon=icon), encoding="utf-8")
+            canonical=(app.config.html_baseurl or "") + target), encoding="utf-8")
     lines = ["User-agent: *", "Allow: /"]
-    if app.config.html_baseurl:
-        lines.append(f"Sitemap: {app.config.html_baseurl.rstrip('/')}/sitemap.xml")
+    base = app.config.html_baseurl
+    if base:
+        urlset = ElementTree.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
+        for docname in sorted(app.env.found_docs):
+            ElementTree.SubElement(ElementTree.SubElement(urlset, "url"), "loc").text = base + app.builder.get_target_uri(docname)
+        ElementTree.ElementTree(urlset).write(Path(app.outdir, "sitemap.xml"), encoding="utf-8", xml_declaration=True)
+        lines.append(f"Sitemap: {base}sitemap.xml")
     Path(app.outdir, "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
