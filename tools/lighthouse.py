@@ -82,13 +82,17 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    with browser.serve(args.html, gzip_text=True, port=args.port) as base:
-        for page in pages:
-            report = run(base + page, args.out / page.replace("/", "_").removesuffix(".html"))
-            scores = {c: report["categories"][c]["score"] for c in CATEGORIES}
-            metrics = {m: report["audits"][m]["numericValue"] for m in METRICS}
-            weight = report["audits"]["total-byte-weight"]["numericValue"]
-            rows.append((page, scores, metrics, weight))
+    try:
+        with browser.serve(args.html, gzip_text=True, port=args.port) as base:
+            for page in pages:
+                report = run(base + page, args.out / page.replace("/", "_").removesuffix(".html"))
+                scores = {c: report["categories"][c]["score"] for c in CATEGORIES}
+                metrics = {m: report["audits"][m]["numericValue"] for m in METRICS}
+                weight = report["audits"]["total-byte-weight"]["numericValue"]
+                rows.append((page, scores, metrics, weight))
+    except (OSError, RuntimeError) as err:
+        print(f"lighthouse: {err} (another port: make lighthouse LIGHTHOUSE_PORT=...)", file=sys.stderr)
+        return 1
     header = ["page", *CATEGORIES, "FCP s", "LCP s", "TBT ms", "CLS", "kB"]
     lines = ["\t".join(header)]
     for page, scores, m, weight in rows:
