@@ -31,13 +31,18 @@ from conftest import ROOT
 pytestmark = pytest.mark.browser
 
 FRONT_DOOR = "index.html"  # forwards to the landing page
-PAGES = sorted({p.with_suffix(".html").as_posix() for p in export_package.toc_files(ROOT)}
-               | {FRONT_DOOR, "search.html", "genindex.html"})
+PAGES = sorted(
+    {p.with_suffix(".html").as_posix() for p in export_package.toc_files(ROOT)}
+    | {FRONT_DOOR, "search.html", "genindex.html"}
+)
 CHAPTERS = [p.with_suffix(".html").as_posix() for p in export_package.toc_files(ROOT) if len(p.parts) >= 3]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 # Rules axe marks experimental that Lighthouse's accessibility score also runs.
-AXE_EXTRA = {"label-content-name-mismatch": {"enabled": True}, "table-fake-caption": {"enabled": True},
-             "td-has-header": {"enabled": True}}
+AXE_EXTRA = {
+    "label-content-name-mismatch": {"enabled": True},
+    "table-fake-caption": {"enabled": True},
+    "td-has-header": {"enabled": True},
+}
 VIEWPORT = {"width": 1280, "height": 900}
 
 # Runs in the page: scroll to the end like a reader, half a screen at a time (lazy figures and
@@ -72,7 +77,8 @@ MATH_STATE = """async () => {
   if (MathJax.startup.document.lazyTypesetAll) await MathJax.startup.document.lazyTypesetAll();
   const where = el => (el.closest('[id]') || {id: '?'}).id;
   state.notTypeset = all.filter(el => el.querySelector('mjx-container mjx-math') === null).map(where);
-  state.texErrors = [...document.querySelectorAll('mjx-merror')].map(el => el.getAttribute('data-mjx-error') || el.textContent);
+  state.texErrors = [...document.querySelectorAll('mjx-merror')]
+    .map(el => el.getAttribute('data-mjx-error') || el.textContent);
   const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
   state.rawTex = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -84,8 +90,10 @@ MATH_STATE = """async () => {
 
 RUN_AXE = """async (options) => {
   const result = await axe.run(document, options);
+  const why = n => n.failureSummary
+    ? ' [' + n.failureSummary.split('\\n').slice(1).join(' ').trim().slice(0, 160) + ']' : '';
   return result.violations.map(v => `${v.id} (${v.impact}): ${v.help} — ` +
-    v.nodes.slice(0, 3).map(n => n.target.join(' ') + (n.failureSummary ? ' [' + n.failureSummary.split('\\n').slice(1).join(' ').trim().slice(0, 160) + ']' : '')).join('; ') +
+    v.nodes.slice(0, 3).map(n => n.target.join(' ') + why(n)).join('; ') +
     (v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''));
 }"""
 
@@ -100,8 +108,12 @@ class Visit:
     errors: list[str] = field(default_factory=list)
 
     def outside_requests(self) -> list[str]:
-        return [u for u in self.requests if urlsplit(u).scheme not in ("data", "blob", "about")
-                and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin]
+        return [
+            u
+            for u in self.requests
+            if urlsplit(u).scheme not in ("data", "blob", "about")
+            and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin
+        ]
 
     def axe(self, options: dict) -> list[str]:
         self.page.add_script_tag(path=str(browser.AXE))
@@ -130,8 +142,11 @@ def chromium() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         # Playwright gives each launch a fresh temporary profile; --headless comes from headless=True.
-        chrome = playwright.chromium.launch(executable_path=browser.CHROMIUM, headless=True,
-                                            args=[f for f in browser.CHROMIUM_FLAGS if f != "--headless"])
+        chrome = playwright.chromium.launch(
+            executable_path=browser.CHROMIUM,
+            headless=True,
+            args=[f for f in browser.CHROMIUM_FLAGS if f != "--headless"],
+        )
         yield chrome
         chrome.close()
 
@@ -219,7 +234,8 @@ def test_keyboard_reaches_the_content_first(visit, chapter: str) -> None:
         page.keyboard.press("Tab")
         focused = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
             return {inMain: e.closest('main') !== null, html: e.outerHTML.slice(0, 100),
-                    visible: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'}; }""")
+                    visible: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+                             || s.boxShadow !== 'none'}; }""")
         assert focused["inMain"], f"Tab after the skip link leaves the content: {focused['html']}"
         assert focused["visible"], f"no visible focus indicator on {focused['html']}"
 

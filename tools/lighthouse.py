@@ -25,8 +25,13 @@ from pathlib import Path
 import browser
 
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
-METRICS = ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift",
-           "speed-index"]
+METRICS = [
+    "first-contentful-paint",
+    "largest-contentful-paint",
+    "total-blocking-time",
+    "cumulative-layout-shift",
+    "speed-index",
+]
 
 
 def default_pages(html: Path) -> list[str]:
@@ -34,8 +39,11 @@ def default_pages(html: Path) -> list[str]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from export_package import toc_files
 
-    chapters = [p.with_suffix(".html").as_posix() for p in toc_files(browser.ROOT)
-                if len(p.parts) >= 3 and (html / p.with_suffix(".html")).exists()]
+    chapters = [
+        p.with_suffix(".html").as_posix()
+        for p in toc_files(browser.ROOT)
+        if len(p.parts) >= 3 and (html / p.with_suffix(".html")).exists()
+    ]
     if not chapters:
         return ["book/index.html"]
 
@@ -50,10 +58,18 @@ def default_pages(html: Path) -> list[str]:
 def run(url: str, out: Path) -> dict:
     """One Lighthouse run; returns the parsed JSON report (also written with an HTML copy)."""
     with tempfile.TemporaryDirectory(prefix="lighthouse-profile-") as profile:
-        cmd = [str(browser.LIGHTHOUSE), url, "--quiet", "--output=json", "--output=html",
-               f"--output-path={out}", "--form-factor=mobile", "--throttling-method=simulate",
-               f"--only-categories={','.join(CATEGORIES)}",
-               "--chrome-flags=" + " ".join(browser.CHROMIUM_FLAGS + [f"--user-data-dir={profile}"])]
+        cmd = [
+            str(browser.LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            "--output=html",
+            f"--output-path={out}",
+            "--form-factor=mobile",
+            "--throttling-method=simulate",
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--chrome-flags=" + " ".join(browser.CHROMIUM_FLAGS + [f"--user-data-dir={profile}"]),
+        ]
         env = dict(os.environ, CHROME_PATH=browser.CHROMIUM)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     report = out.parent / (out.name + ".report.json")
@@ -96,14 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     header = ["page", *CATEGORIES, "FCP s", "LCP s", "TBT ms", "CLS", "kB"]
     lines = ["\t".join(header)]
     for page, scores, m, weight in rows:
-        lines.append("\t".join([page, *(f"{scores[c]:.2f}" for c in CATEGORIES),
-                                f"{m['first-contentful-paint'] / 1000:.1f}", f"{m['largest-contentful-paint'] / 1000:.1f}",
-                                f"{m['total-blocking-time']:.0f}", f"{m['cumulative-layout-shift']:.3f}",
-                                f"{weight / 1000:.0f}"]))
+        lines.append(
+            "\t".join(
+                [
+                    page,
+                    *(f"{scores[c]:.2f}" for c in CATEGORIES),
+                    f"{m['first-contentful-paint'] / 1000:.1f}",
+                    f"{m['largest-contentful-paint'] / 1000:.1f}",
+                    f"{m['total-blocking-time']:.0f}",
+                    f"{m['cumulative-layout-shift']:.3f}",
+                    f"{weight / 1000:.0f}",
+                ]
+            )
+        )
     (args.out / "scores.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     widths = [max(len(line.split("\t")[i]) for line in lines) for i in range(len(header))]
     for line in lines:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line.split("\t"), widths)))
+        print("  ".join(cell.ljust(w) for cell, w in zip(line.split("\t"), widths, strict=True)))
     print(f"\nReports: {args.out}/  (open the .report.html files to see what each score loses on)")
     return 0
 

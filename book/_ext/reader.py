@@ -10,8 +10,9 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
   and the eight small stylesheets of Sphinx and its extensions are served as one file (each
   request held up the first paint: Lighthouse's simulated first paint on the landing page fell
   from 2.9 s to 2.3 s without them).
-- MathJax loads only on pages with math, and typesets only the equations near the viewport (its `ui/lazy` extension; it typesets all of
-  them before printing), so a long chapter does not block the page while every equation is laid out.
+- MathJax loads only on pages with math, and typesets only the equations near the viewport (its
+  `ui/lazy` extension; it typesets all of them before printing), so a long chapter does not block
+  the page while every equation is laid out.
 - Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
   text the reader sees first.
 - `html_baseurl` can be set from the environment (BOOK_BASEURL), for a deployment at another
@@ -38,7 +39,8 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-PDF_NAME = "mlsafety-book.pdf"  # tools/build.py writes _build/pdf/<this>; the deployment copies it to the site root
+# tools/build.py writes _build/pdf/<this>; the deployment publishes it at the site root.
+PDF_NAME = "mlsafety-book.pdf"
 THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe", "x-thebe-config", "kernelName = ")
 
 
@@ -66,7 +68,9 @@ def configure(app: Sphinx, config: Config) -> None:
     # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML.
     pdf = (config.html_baseurl or "") + PDF_NAME
     substitutions = dict(config.myst_substitutions or {})
-    substitutions.setdefault("pdf_link", f"[{PDF_NAME}]({pdf})" if config.html_baseurl else f"`make pdf` writes `_build/pdf/{PDF_NAME}`")
+    substitutions.setdefault(
+        "pdf_link", f"[{PDF_NAME}]({pdf})" if config.html_baseurl else f"`make pdf` writes `_build/pdf/{PDF_NAME}`"
+    )
     config.myst_substitutions = substitutions
 
 
@@ -126,8 +130,10 @@ def check_theme_stylesheet(app: Sphinx) -> None:
     if theme_css.exists():
         rules = re.sub(r"/[*].*?[*]/", "", theme_css.read_text(encoding="utf-8"), flags=re.S).split()
         if rules != ["@import", '"../basic.css";']:
-            logger.warning(f"{theme_css}: the theme's stylesheet no longer only imports basic.css; "
-                           "link it again in book/_templates/layout.html")
+            logger.warning(
+                f"{theme_css}: the theme's stylesheet no longer only imports basic.css; "
+                "link it again in book/_templates/layout.html"
+            )
 
 
 def write_stylesheet_bundle(app: Sphinx) -> None:
@@ -139,8 +145,10 @@ def write_stylesheet_bundle(app: Sphinx) -> None:
         path = Path(app.outdir, css.filename)
         text = path.read_text(encoding="utf-8")
         if "@import" in text or ("url(" in text and Path(css.filename).parent != Path("_static")):
-            logger.warning(f"{css.filename}: has @import or url() references, which break when it is "
-                           "joined into the page stylesheet bundle; see book/_ext/reader.py")
+            logger.warning(
+                f"{css.filename}: has @import or url() references, which break when it is "
+                "joined into the page stylesheet bundle; see book/_ext/reader.py"
+            )
         parts.append(f"/* {css.filename} */\n{re.sub(r'/[*]# sourceMappingURL=[^*]*[*]/', '', text)}\n")
     Path(app.outdir, bundle_name(members)).write_text("".join(parts), encoding="utf-8")
 
@@ -154,8 +162,13 @@ def should_defer(script: object) -> bool:
     DOMContentLoaded or later), so that they do not hold up the first paint."""
     filename = str(getattr(script, "filename", "") or "")
     attributes = getattr(script, "attributes", {})
-    return bool(filename) and "async" not in attributes and "defer" not in attributes \
-        and not filename.endswith(KEEP_BLOCKING) and "://" not in filename
+    return (
+        bool(filename)
+        and "async" not in attributes
+        and "defer" not in attributes
+        and not filename.endswith(KEEP_BLOCKING)
+        and "://" not in filename
+    )
 
 
 def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: nodes.document | None) -> None:
@@ -167,7 +180,8 @@ def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
     loaded it for the chapters' equations.)
     """
     drop_thebe = not thebe_enabled(app.config)
-    no_math = doctree is not None and next(doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block))), None) is None
+    has_math = doctree is None or any(isinstance(n, (nodes.math, nodes.math_block)) for n in doctree.findall())
+    no_math = not has_math
     for key in ("script_files", "css_files"):
         if key not in context:
             continue
@@ -230,10 +244,12 @@ def visit_hidden_cell(self: object, node: nodes.Element) -> None:
 
 
 def write_site_files(app: Sphinx, exception: Exception | None) -> None:
-    """The stylesheet bundle, sitemap.xml and robots.txt, and the site's front door: a small, valid page that forwards to the landing page.
+    """The stylesheet bundle, sitemap.xml, robots.txt, and the site's front door (index.html): a
+    small valid page that forwards to the landing page, in place of the bare `<meta>` tag that
+    sphinx-external-toc writes there (no language, no title).
 
-    (sphinx-external-toc would otherwise write a bare `<meta>` tag there, with no language or title.)
-    Runs before sphinx-external-toc's own hook, which then leaves the file alone.
+    Runs after the theme's own build-finished hooks (priority 800): the theme rewrites
+    pygments.css there, and the bundle must hold the rewritten file.
     """
     if exception is not None or app.builder.format != "html":
         return
@@ -242,15 +258,22 @@ def write_site_files(app: Sphinx, exception: Exception | None) -> None:
     root = app.config.root_doc
     if root != "index":
         target = f"{root}.html"
-        Path(app.outdir, "index.html").write_text(REDIRECT.format(
-            lang=app.config.language or "en", title=app.config.html_title or app.config.project, target=target,
-            canonical=(app.config.html_baseurl or "") + target), encoding="utf-8")
+        Path(app.outdir, "index.html").write_text(
+            REDIRECT.format(
+                lang=app.config.language or "en",
+                title=app.config.html_title or app.config.project,
+                target=target,
+                canonical=(app.config.html_baseurl or "") + target,
+            ),
+            encoding="utf-8",
+        )
     lines = ["User-agent: *", "Allow: /"]
     base = app.config.html_baseurl
     if base:
         urlset = ElementTree.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
         for docname in sorted(app.env.found_docs):
-            ElementTree.SubElement(ElementTree.SubElement(urlset, "url"), "loc").text = base + app.builder.get_target_uri(docname)
+            url = ElementTree.SubElement(urlset, "url")
+            ElementTree.SubElement(url, "loc").text = base + app.builder.get_target_uri(docname)
         ElementTree.ElementTree(urlset).write(Path(app.outdir, "sitemap.xml"), encoding="utf-8", xml_declaration=True)
         lines.append(f"Sitemap: {base}sitemap.xml")
     Path(app.outdir, "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
