@@ -29,6 +29,8 @@ def mini_book(tmp_path: Path, chapter_code: str) -> Path:
     """A one-chapter book that uses the project's real configuration."""
     shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
     shutil.copy2(ROOT / "references.bib", tmp_path / "references.bib")
+    for folder in ("_ext", "_static", "_templates"):  # the HTML extension, assets and templates it names
+        shutil.copytree(ROOT / "book" / folder, tmp_path / "book" / folder)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapter\n")
     (tmp_path / "index.md").write_text("# Mini book\n\nA test book.\n")
     (tmp_path / "chapter.md").write_text(
