@@ -3,6 +3,8 @@
 #   make pdf    build the whole-book PDF (installs TeX as root) make bench  build timings
 #   make package  regenerate src/mlsafety from the chapters     make clean  remove _build
 #   make check  fast source checks (no execution)               make lint   every linter CI runs
+
+#   make lighthouse  Lighthouse scores of the built pages (installs Chromium and npm tools as root)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -10,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book html pdf test bench package check-package clean lock tex env check lint format chapter linkcheck
+.PHONY: book html pdf test bench package check-package clean lock tex env check lint format chapter linkcheck browser lighthouse
 
 book html: $(STAMP) package
 	$(BIN)/python tools/build.py html
@@ -18,7 +20,7 @@ book html: $(STAMP) package
 pdf: $(STAMP) package tex
 	$(BIN)/python tools/build.py pdf
 
-test: $(STAMP) tex
+test: $(STAMP) tex browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) package
@@ -58,6 +60,16 @@ chapter: $(STAMP) package
 # External links (needs the network; the weekly workflow runs it).
 linkcheck: $(STAMP) package
 	$(BIN)/python tools/build.py linkcheck
+
+browser:
+	bash tools/setup_browser.sh
+
+# Scores vary with machine load: recorded in _build/lighthouse/, not asserted by the tests.
+# The pages are built for the address they are served from (canonical links), as when deployed.
+LIGHTHOUSE_PORT ?= 8765
+lighthouse: $(STAMP) package browser
+	BOOK_BASEURL=http://127.0.0.1:$(LIGHTHOUSE_PORT)/ $(BIN)/python tools/build.py html
+	$(BIN)/python tools/lighthouse.py --port $(LIGHTHOUSE_PORT)
 
 env: $(STAMP)
 

@@ -1,0 +1,282 @@
+"""The built book in a real browser (Debian's Chromium, driven by Playwright; issue #8).
+
+Every page of the site is served from 127.0.0.1 and opened as a reader would open it, and
+- loads with no console error, no failed request, and no request to any other origin;
+- has its math typeset by the site's own MathJax, with no TeX error and no raw TeX left showing;
+- passes axe-core (WCAG 2.0/2.1 A and AA, and axe's best practices) in light mode, and its
+  colour-contrast rule in dark mode, where figures also keep a white background;
+and on a chapter the things readers use work: keyboard skip link, search, copy buttons, the
+dark-mode switch and the previous/next links.
+
+The pages tested are those in _toc.yml plus Sphinx's own (search, index, the front door), and a
+test fails if the build has a page that is not in that list, so new chapters are covered.
+To test an existing build instead of a fresh one: BOOK_HTML=_build/html pytest tests/test_browser.py
+Set-up: tools/setup_browser.sh (run by `make test`) installs Chromium and `npm ci`s axe-core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+import browser
+import export_package
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+FRONT_DOOR = "index.html"  # forwards to the landing page
+PAGES = sorted(
+    {p.with_suffix(".html").as_posix() for p in export_package.toc_files(ROOT)}
+    | {FRONT_DOOR, "search.html", "genindex.html"}
+)
+CHAPTERS = [p.with_suffix(".html").as_posix() for p in export_package.toc_files(ROOT) if len(p.parts) >= 3]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+# Rules axe marks experimental that Lighthouse's accessibility score also runs.
+AXE_EXTRA = {
+    "label-content-name-mismatch": {"enabled": True},
+    "table-fake-caption": {"enabled": True},
+    "td-has-header": {"enabled": True},
+}
+VIEWPORT = {"width": 1280, "height": 900}
+
+# Runs in the page: scroll to the end like a reader, half a screen at a time (lazy figures and
+# equations load on the way). At each stop, every equation on the screen must be typeset within
+# a few seconds; returns those that were not (where they are, and their raw text).
+SCROLL_THROUGH = """async () => {
+  const pause = ms => new Promise(done => setTimeout(done, ms));
+  const onScreen = el => { const r = el.getBoundingClientRect();
+    return el.checkVisibility() && r.bottom > 0 && r.top < window.innerHeight && r.height > 0; };
+  const typeset = el => el.querySelector('mjx-container mjx-math') !== null;
+  const where = el => (el.closest('[id]') || {id: '?'}).id + ': ' + el.textContent.trim().slice(0, 60);
+  const math = [...document.querySelectorAll('span.math, div.math')];
+  if (math.length && window.MathJax) await MathJax.startup.promise;
+  const raw = new Set();
+  for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight / 2) {
+    window.scrollTo(0, y);
+    await new Promise(done => requestAnimationFrame(done));
+    for (let waited = 0; waited < 5000 && math.some(el => onScreen(el) && !typeset(el)); waited += 50) await pause(50);
+    math.filter(el => onScreen(el) && !typeset(el)).forEach(el => raw.add(where(el)));
+  }
+  window.scrollTo(0, 0);
+  return [...raw];
+}"""
+
+# Then, forcing the equations no reader has opened yet (folded solutions), every equation
+# typesets with no TeX error, and no raw TeX delimiters are left in the text.
+MATH_STATE = """async () => {
+  const all = [...document.querySelectorAll('span.math, div.math')];
+  const state = {equations: all.length, mathjax: typeof window.MathJax !== 'undefined'};
+  if (!all.length || !state.mathjax) return state;
+  await MathJax.startup.promise;
+  if (MathJax.startup.document.lazyTypesetAll) await MathJax.startup.document.lazyTypesetAll();
+  const where = el => (el.closest('[id]') || {id: '?'}).id;
+  state.notTypeset = all.filter(el => el.querySelector('mjx-container mjx-math') === null).map(where);
+  state.texErrors = [...document.querySelectorAll('mjx-merror')]
+    .map(el => el.getAttribute('data-mjx-error') || el.textContent);
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+  state.rawTex = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('pre, code, script, style, mjx-container, .highlight')) continue;
+    if (/\\$\\$|\\\\\\(|\\\\\\[/.test(node.textContent)) state.rawTex.push(node.textContent.trim().slice(0, 80));
+  }
+  return state;
+}"""
+
+RUN_AXE = """async (options) => {
+  const result = await axe.run(document, options);
+  const why = n => n.failureSummary
+    ? ' [' + n.failureSummary.split('\\n').slice(1).join(' ').trim().slice(0, 160) + ']' : '';
+  return result.violations.map(v => `${v.id} (${v.impact}): ${v.help} — ` +
+    v.nodes.slice(0, 3).map(n => n.target.join(' ') + why(n)).join('; ') +
+    (v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''));
+}"""
+
+
+@dataclass
+class Visit:
+    """One page opened in a fresh browser context, with what it asked for and what it logged."""
+
+    page: object
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def outside_requests(self) -> list[str]:
+        return [
+            u
+            for u in self.requests
+            if urlsplit(u).scheme not in ("data", "blob", "about")
+            and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin
+        ]
+
+    def axe(self, options: dict) -> list[str]:
+        self.page.add_script_tag(path=str(browser.AXE))
+        return self.page.evaluate(RUN_AXE, {"resultTypes": ["violations"], **options})
+
+
+@pytest.fixture(scope="session")
+def site_dir(request: pytest.FixtureRequest) -> Path:
+    if os.environ.get("BOOK_HTML"):
+        return Path(os.environ["BOOK_HTML"]).resolve()
+    return request.getfixturevalue("html_build").build_dir / "html"
+
+
+@pytest.fixture(scope="session")
+def site(site_dir: Path) -> Iterator[str]:
+    with browser.serve(site_dir) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    missing = browser.missing_tools()
+    if missing:
+        pytest.fail(f"browser tests need {', '.join(missing)}: {browser.SETUP_HINT}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Playwright gives each launch a fresh temporary profile; --headless comes from headless=True.
+        chrome = playwright.chromium.launch(
+            executable_path=browser.CHROMIUM,
+            headless=True,
+            args=[f for f in browser.CHROMIUM_FLAGS if f != "--headless"],
+        )
+        yield chrome
+        chrome.close()
+
+
+@pytest.fixture
+def visit(chromium, site: str) -> Iterator:
+    """open(path, **context options) -> Visit; the contexts are closed after the test."""
+    contexts = []
+
+    def open_page(path: str, dark: bool = False, **options) -> Visit:
+        context = chromium.new_context(viewport=VIEWPORT, **options)
+        if dark:  # what the theme's switch stores; the theme applies it on load
+            context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+        contexts.append(context)
+        page = context.new_page()
+        seen = Visit(page, site.rstrip("/"))
+        page.on("request", lambda r: seen.requests.append(r.url))
+        page.on("console", lambda m: seen.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: seen.errors.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: seen.errors.append(f"request failed: {r.url} ({r.failure})"))
+        page.on("response", lambda r: seen.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+        page.goto(site + path, wait_until="load")
+        if path == FRONT_DOOR:
+            page.wait_for_url(site + "book/index.html")
+            page.wait_for_load_state("load")
+        return seen
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def test_every_built_page_is_tested(site_dir: Path) -> None:
+    untested = sorted(set(browser.html_pages(site_dir)) - set(PAGES))
+    assert not untested, f"pages built but not listed in _toc.yml (so not tested here): {untested}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_typeset_and_accessible(visit, path: str) -> None:
+    seen = visit(path)
+    shown_raw = seen.page.evaluate(SCROLL_THROUGH)
+    seen.page.wait_for_load_state("networkidle")
+    problems = [f"request outside the site: {u}" for u in seen.outside_requests()]
+    problems += seen.errors
+    math = seen.page.evaluate(MATH_STATE)
+    if math["equations"]:
+        if not math["mathjax"]:
+            problems.append(f"{math['equations']} equations but MathJax is not loaded")
+        else:
+            problems += [f"equation on screen but not typeset after 5 s (in #{t})" for t in shown_raw[:5]]
+            problems += [f"equation never typeset (in #{t})" for t in math["notTypeset"][:5]]
+            problems += [f"TeX error: {t}" for t in math["texErrors"][:5]]
+            problems += [f"raw TeX in the text: {t!r}" for t in math["rawTex"][:5]]
+    problems += [f"axe: {v}" for v in seen.axe({"runOnly": {"type": "tag", "values": AXE_TAGS}, "rules": AXE_EXTRA})]
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_reads_well_in_dark_mode(visit, path: str) -> None:
+    seen = visit(path, dark=True)
+    assert seen.page.evaluate("document.documentElement.dataset.theme") == "dark"
+    seen.page.evaluate(SCROLL_THROUGH)
+    # Plots are drawn for a white page: in dark mode each keeps a white card around it.
+    dark_figures = seen.page.evaluate("""() => [...document.querySelectorAll('.bd-content img')]
+        .filter(img => img.checkVisibility() && getComputedStyle(img).backgroundColor !== 'rgb(255, 255, 255)')
+        .map(img => img.getAttribute('src'))""")
+    problems = [f"figure without a white background in dark mode: {src}" for src in dark_figures]
+    problems += [f"axe (dark): {v}" for v in seen.axe({"runOnly": {"type": "rule", "values": ["color-contrast"]}})]
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems)
+
+
+@pytest.fixture
+def chapter() -> str:
+    assert CHAPTERS, "_toc.yml lists no chapter"
+    return CHAPTERS[0]
+
+
+def test_keyboard_reaches_the_content_first(visit, chapter: str) -> None:
+    page = visit(chapter).page
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main-content")
+    for _ in range(6):  # the next stops are in the content, and each shows where the focus is
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return {inMain: e.closest('main') !== null, html: e.outerHTML.slice(0, 100),
+                    visible: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+                             || s.boxShadow !== 'none'}; }""")
+        assert focused["inMain"], f"Tab after the skip link leaves the content: {focused['html']}"
+        assert focused["visible"], f"no visible focus indicator on {focused['html']}"
+
+
+def test_search_finds_a_chapter_offline(visit, site: str, chapter: str) -> None:
+    seen = visit(chapter)
+    page = seen.page
+    page.keyboard.press("Control+k")
+    box = page.locator("#pst-search-dialog input[name=q]")
+    assert box.is_visible(), "Ctrl+K does not open the search box"
+    title = page.evaluate("document.querySelector('main h1').textContent").strip("#¶ \n").split(". ", 1)[-1]
+    box.fill(title.split()[0])
+    box.press("Enter")
+    page.wait_for_url("**/search.html?q=*")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = page.locator("#search-results ul.search li a").evaluate_all("links => links.map(a => a.href)")
+    assert any(chapter in h for h in hits), f"searching {title.split()[0]!r} does not find {chapter}: {hits[:5]}"
+    assert not seen.outside_requests() and not seen.errors, seen.outside_requests() + seen.errors
+
+
+def test_copy_button_copies_the_code(visit, chapter: str) -> None:
+    page = visit(chapter, permissions=["clipboard-read", "clipboard-write"]).page
+    code = page.locator("div.cell div.highlight:visible").first
+    code.hover()
+    code.locator("button.copybtn").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.strip() and copied.strip() == code.locator("pre").inner_text().strip()
+
+
+def test_theme_switch_and_page_navigation(visit, site: str, chapter: str) -> None:
+    page = visit(chapter).page
+    seen_themes = set()
+    for _ in range(3):  # the switch cycles auto -> dark -> light (or auto -> light -> dark)
+        page.locator(".theme-switch-button").first.click()
+        seen_themes.add(page.evaluate("document.documentElement.dataset.theme"))
+    assert {"light", "dark"} <= seen_themes, f"the theme switch gave only {seen_themes}"
+    nav = page.locator("nav.bd-docs-nav a.reference.internal").evaluate_all("links => links.map(a => a.href)")
+    for other in (c for c in CHAPTERS if c != chapter):  # the current page links to itself as "#"
+        assert any(h.endswith(other) for h in nav), f"the sidebar does not link {other}"
+    nxt = page.locator("a.right-next")
+    if len(CHAPTERS) > 1:
+        nxt.click()
+        page.wait_for_load_state("load")
+        assert page.url.startswith(site) and not page.url.endswith(chapter)
