@@ -19,6 +19,7 @@ import pytest
 import check
 import export_package
 from conftest import ROOT
+from test_build_tool import FRONT
 
 TOC = textwrap.dedent(
     """\
@@ -56,18 +57,8 @@ BIB = textwrap.dedent(
     """
 )
 
-CHAPTER = textwrap.dedent(
+CHAPTER = FRONT + textwrap.dedent(
     """\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
 
     (ch:chapter)=
     # A Chapter

@@ -26,6 +26,20 @@ def isolated_prefix() -> list[str]:
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
 
 
+def build_command(prefix: list[str], target: str, root: Path) -> list[str]:
+    """tools/build.py TARGET on the mini book at ROOT, run inside PREFIX (the isolated network)."""
+    return [
+        *prefix,
+        sys.executable,
+        str(ROOT / "tools" / "build.py"),
+        target,
+        "--root",
+        str(root),
+        "--output",
+        str(root),
+    ]
+
+
 def test_namespace_has_only_loopback() -> None:
     proc = subprocess.run([*isolated_prefix(), "ip", "-o", "link"], capture_output=True, text=True, check=True)
     links = [line.split(":")[1].strip() for line in proc.stdout.splitlines()]
@@ -41,16 +55,7 @@ def test_book_with_a_code_chapter_builds_offline(tmp_path: Path) -> None:
         "print('digits', x.shape, 'mean', round(float(np.mean(x)), 3))"
     )
     root = mini_book(tmp_path, code)
-    cmd = [
-        *prefix,
-        sys.executable,
-        str(ROOT / "tools" / "build.py"),
-        "html",
-        "--root",
-        str(root),
-        "--output",
-        str(root),
-    ]
+    cmd = build_command(prefix, "html", root)
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
     assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
     page = (root / "_build" / "html" / "chapter.html").read_text()
@@ -61,16 +66,7 @@ def test_link_check_names_a_broken_link_and_passes_without_it(tmp_path: Path) ->
     """`make linkcheck` (weekly): offline, every external link is unreachable, so it must be reported."""
     prefix = isolated_prefix()
     root = mini_book(tmp_path, "print(1)")
-    cmd = [
-        *prefix,
-        sys.executable,
-        str(ROOT / "tools" / "build.py"),
-        "linkcheck",
-        "--root",
-        str(root),
-        "--output",
-        str(root),
-    ]
+    cmd = build_command(prefix, "linkcheck", root)
     passed = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
     assert passed.returncode == 0, passed.stderr + passed.stdout[-3000:]
     with (root / "chapter.md").open("a") as f:
