@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import build
-from conftest import ROOT, run_build
+from conftest import run_build
 from minibook import mini_book
 
 
