@@ -1,0 +1,111 @@
+"""Tests for the fuzzer of the ML for Cyberdefense chapter (mlsafety.fuzz, trace_arcs, mutate_input)."""
+import random
+
+import pytest
+
+from mlsafety import FuzzResult, fuzz, mutate_input, trace_arcs
+
+
+def parse_packet(data: bytes) -> str:
+    """The chapter's toy parser: b'PKT', version, kind, length, payload; echo trusts the length field."""
+    if len(data) < 6:
+        return "short"
+    if data[:3] != b"PKT":
+        return "bad magic"
+    version, kind, length, payload = data[3], data[4], data[5], data[6:]
+    if version == 0 or version > 2:
+        return "bad version"
+    if kind == 0x41:
+        return "ack"
+    if kind == 0x44:
+        if len(payload) < length:
+            return "truncated"
+        return "data"
+    if kind == 0x45:
+        if version != 2:
+            return "echo needs v2"
+        if length == 0:
+            return "empty echo"
+        return "echo " + str(payload[length - 1])   # planted bug
+    return "unknown kind"
+
+
+SEEDS = [b"PKT\x01A\x00hello"]
+
+
+def shallow(data: bytes) -> int:
+    """A target with a crash reachable by most inputs, and two branches."""
+    if len(data) > 3:
+        return 1 // 0
+    return 0
+
+
+def test_coverage_guided_finds_planted_bug_that_random_misses():
+    guided = fuzz(parse_packet, SEEDS, budget=5000, coverage_guided=True, seed=2)
+    blind = fuzz(parse_packet, SEEDS, budget=5000, coverage_guided=False, seed=2)
+    assert isinstance(guided, FuzzResult)
+    assert guided.crashes, "coverage-guided fuzzing should reach the planted bug on this seed"
+    assert not blind.crashes, "random fuzzing should not reach the planted bug on this seed"
+    assert guided.coverage[-1] > blind.coverage[-1]
+    step, data, message = guided.crashes[0]
+    assert message.startswith("IndexError")
+    assert data[:3] == b"PKT" and data[3] == 2 and data[4] == 0x45 and data[5] > len(data) - 6
+    assert 0 <= step < 5000
+
+
+def test_crash_input_reproduces_and_is_recorded_with_the_input():
+    result = fuzz(shallow, [b"ab"], budget=200, seed=0)
+    assert len(result.crashes) == 1                         # one distinct crash (type, line)
+    step, data, message = result.crashes[0]
+    assert len(data) > 3 and message.startswith("ZeroDivisionError")
+    arcs, error = trace_arcs(shallow, data)
+    assert isinstance(error, ZeroDivisionError) and arcs
+
+
+def test_coverage_is_monotone_and_one_entry_per_execution():
+    for guided in (True, False):
+        result = fuzz(parse_packet, SEEDS, budget=800, coverage_guided=guided, seed=1)
+        assert len(result.coverage) == 800
+        assert all(a <= b for a, b in zip(result.coverage, result.coverage[1:]))
+        assert result.coverage[0] >= len(trace_arcs(parse_packet, SEEDS[0])[0])
+
+
+def test_deterministic_under_seed():
+    a = fuzz(parse_packet, SEEDS, budget=500, seed=3)
+    b = fuzz(parse_packet, SEEDS, budget=500, seed=3)
+    assert a.coverage == b.coverage and a.inputs == b.inputs and a.crashes == b.crashes
+
+
+def test_inputs_found_reach_new_arcs():
+    result = fuzz(parse_packet, SEEDS, budget=1000, seed=0)
+    seen = set(trace_arcs(parse_packet, SEEDS[0])[0])
+    assert result.inputs
+    for data in result.inputs:
+        arcs = trace_arcs(parse_packet, data)[0]
+        assert not arcs <= seen
+        seen |= arcs
+
+
+def test_trace_arcs_distinguishes_paths():
+    short = trace_arcs(parse_packet, b"PK")[0]
+    ack = trace_arcs(parse_packet, SEEDS[0])[0]
+    assert short and ack and short != ack
+    assert trace_arcs(parse_packet, b"PKT\x02E\x09ab")[1].__class__ is IndexError
+
+
+def test_mutate_input_respects_length_and_returns_bytes():
+    rng = random.Random(0)
+    for _ in range(200):
+        out = mutate_input(b"x" * 60, rng, [b"y" * 64], [0x41], max_len=64)
+        assert isinstance(out, bytes) and len(out) <= 64
+
+
+@pytest.mark.parametrize("budget", [0, -5, 2.5, "10", True])
+def test_bad_budget_raises(budget):
+    with pytest.raises(ValueError, match="budget"):
+        fuzz(parse_packet, SEEDS, budget=budget)
+
+
+def test_empty_seeds_raise():
+    with pytest.raises(ValueError, match="seeds"):
+        fuzz(parse_packet, [], budget=10)
