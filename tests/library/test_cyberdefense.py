@@ -1,4 +1,5 @@
 """Tests for the fuzzer of the ML for Cyberdefense chapter (mlsafety.fuzz, trace_arcs, mutate_input)."""
+
 import random
 
 import pytest
@@ -26,7 +27,7 @@ def parse_packet(data: bytes) -> str:
             return "echo needs v2"
         if length == 0:
             return "empty echo"
-        return "echo " + str(payload[length - 1])   # planted bug
+        return "echo " + str(payload[length - 1])  # planted bug
     return "unknown kind"
 
 
@@ -55,7 +56,7 @@ def test_coverage_guided_finds_planted_bug_that_random_misses():
 
 def test_crash_input_reproduces_and_is_recorded_with_the_input():
     result = fuzz(shallow, [b"ab"], budget=200, seed=0)
-    assert len(result.crashes) == 1                         # one distinct crash (type, line)
+    assert len(result.crashes) == 1  # one distinct crash (type, line)
     step, data, message = result.crashes[0]
     assert len(data) > 3 and message.startswith("ZeroDivisionError")
     arcs, error = trace_arcs(shallow, data)
@@ -66,7 +67,7 @@ def test_coverage_is_monotone_and_one_entry_per_execution():
     for guided in (True, False):
         result = fuzz(parse_packet, SEEDS, budget=800, coverage_guided=guided, seed=1)
         assert len(result.coverage) == 800
-        assert all(a <= b for a, b in zip(result.coverage, result.coverage[1:]))
+        assert all(a <= b for a, b in zip(result.coverage[:-1], result.coverage[1:], strict=True))
         assert result.coverage[0] >= len(trace_arcs(parse_packet, SEEDS[0])[0])
 
 
