@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from mlsafety import (
-    COOPERATE,
-    DEFECT,
+    PD_COOPERATE,
+    PD_DEFECT,
     PD_PAYOFFS,
     always_cooperate,
     always_defect,
@@ -78,8 +78,8 @@ def test_replicator_dynamics_stays_on_the_simplex_and_defection_wins_the_pd() ->
     traj = replicator_dynamics(PD_PAYOFFS, np.array([0.9, 0.1]), steps=3000, dt=0.01)
     assert traj.shape == (3001, 2)
     assert np.allclose(traj.sum(axis=1), 1.0) and (traj >= 0).all()
-    assert traj[-1, DEFECT] > 0.999
-    assert np.all(np.diff(traj[:, COOPERATE]) <= 1e-12)
+    assert traj[-1, PD_DEFECT] > 0.999
+    assert np.all(np.diff(traj[:, PD_COOPERATE]) <= 1e-12)
 
 
 def test_replicator_dynamics_rest_points_and_bistability() -> None:
@@ -104,7 +104,7 @@ def test_iterated_game_hand_computed_scores() -> None:
     # TFT cooperates once (S = 0 for TFT, T = 5 for ALLD), then both defect for 9 rounds (P = 1 each)
     result = iterated_game(tit_for_tat, always_defect, rounds=10, noise=0.0)
     assert (result.score_a, result.score_b) == (9.0, 14.0)
-    assert result.moves_a == [COOPERATE] + [DEFECT] * 9 and result.moves_b == [DEFECT] * 10
+    assert result.moves_a == [PD_COOPERATE] + [PD_DEFECT] * 9 and result.moves_b == [PD_DEFECT] * 10
     assert iterated_game(tit_for_tat, tit_for_tat, rounds=7)[:2] == (21.0, 21.0)
     # WSLS against ALLD alternates: C (S=0), D (P=1), C (S=0), D (P=1)
     assert iterated_game(win_stay_lose_shift, always_defect, rounds=4)[:2] == (2.0, 12.0)
@@ -112,7 +112,7 @@ def test_iterated_game_hand_computed_scores() -> None:
 
 def test_iterated_game_noise_flips_moves_and_is_seeded() -> None:
     flipped = iterated_game(always_cooperate, always_cooperate, rounds=50, noise=1.0)
-    assert flipped.moves_a == [DEFECT] * 50 and flipped.score_a == 50.0
+    assert flipped.moves_a == [PD_DEFECT] * 50 and flipped.score_a == 50.0
     a = iterated_game(tit_for_tat, tit_for_tat, rounds=200, noise=0.05, seed=3)
     b = iterated_game(tit_for_tat, tit_for_tat, rounds=200, noise=0.05, seed=3)
     assert a == b and a.score_a < 600.0  # errors break perfect mutual cooperation
@@ -131,10 +131,10 @@ def test_iterated_game_rejects_bad_input() -> None:
 
 def test_strategies_respond_to_history() -> None:
     rng = np.random.default_rng(0)
-    assert grim_trigger([0, 0, 0], [0, 1, 0], rng) == DEFECT
-    assert tit_for_tat([0, 1], [1, 0], rng) == COOPERATE
-    assert win_stay_lose_shift([1], [1], rng) == COOPERATE and win_stay_lose_shift([0], [1], rng) == DEFECT
-    forgiveness = np.mean([generous_tit_for_tat([0], [1], rng) == COOPERATE for _ in range(3000)])
+    assert grim_trigger([0, 0, 0], [0, 1, 0], rng) == PD_DEFECT
+    assert tit_for_tat([0, 1], [1, 0], rng) == PD_COOPERATE
+    assert win_stay_lose_shift([1], [1], rng) == PD_COOPERATE and win_stay_lose_shift([0], [1], rng) == PD_DEFECT
+    forgiveness = np.mean([generous_tit_for_tat([0], [1], rng) == PD_COOPERATE for _ in range(3000)])
     assert 0.28 < forgiveness < 0.39
     assert 0.45 < np.mean([random_move([], [], rng) for _ in range(3000)]) < 0.55
 
