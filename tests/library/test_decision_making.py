@@ -185,3 +185,13 @@ def test_gaussian_quantile_intervals_cover_at_their_level() -> None:
 def test_coverage_rejects_bad_input(lower, upper, outcomes, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         coverage(lower, upper, outcomes)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_functions_accept_tensors_on_cuda() -> None:
+    dev = torch.device("cuda")
+    probs = torch.tensor([0.1, 0.9, 0.5, 0.5], device=dev)
+    outcomes = torch.tensor([0.0, 1.0, 1.0, 0.0], device=dev)
+    assert tuple(decompose(probs, outcomes)) == pytest.approx(tuple(decompose(probs.cpu(), outcomes.cpu())))
+    assert aggregate(probs, "logodds") == pytest.approx(aggregate(probs.cpu(), "logodds"))
+    assert coverage(probs - 0.25, probs + 0.25, outcomes) == pytest.approx(0.5)
