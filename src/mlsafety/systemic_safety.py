@@ -65,7 +65,7 @@ def brier_decomposition(probs, outcomes, n_bins: int = 11) -> BrierDecomposition
                               uncertainty=float(base * (1.0 - base)))
 
 
-# From book/systemic-safety/decision-making.md:406
+# From book/systemic-safety/decision-making.md:416
 def interval_coverage(lower, upper, outcomes) -> float:
     """Share of outcomes inside their closed prediction interval [lower, upper]."""
     lo = _dm_as_float_array("lower", lower).ravel()
@@ -78,7 +78,7 @@ def interval_coverage(lower, upper, outcomes) -> float:
     return float(np.mean((lo <= y) & (y <= hi)))
 
 
-# From book/systemic-safety/decision-making.md:552
+# From book/systemic-safety/decision-making.md:584
 def aggregate_forecasts(probs, method: str = "mean", extremize: float = 1.0, eps: float = 1e-6):
     """Pool forecasts along the last axis (mean, median or mean log-odds), then extremise: logit -> extremize * logit."""
     p = _dm_probabilities("probs", probs)
