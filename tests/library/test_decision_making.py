@@ -24,6 +24,15 @@ def test_identity_is_exact_when_forecasts_equal_bin_values(n_bins: int) -> None:
     assert np.mean((probs - outcomes) ** 2) == pytest.approx(rel - res + unc, abs=1e-12)
 
 
+def test_identity_is_exact_when_a_bins_forecasts_coincide_off_the_bin_values() -> None:
+    # the terms use each bin's mean forecast, so equality within bins suffices (Murphy's partition)
+    rng = np.random.default_rng(3)
+    probs = 0.02 + 0.96 * rng.integers(0, 11, 5_000) / 10  # one value per bin, none a bin value
+    outcomes = (rng.random(5_000) < probs).astype(float)
+    rel, res, unc = decompose(probs, outcomes, 11)
+    assert np.mean((probs - outcomes) ** 2) == pytest.approx(rel - res + unc, abs=1e-12)
+
+
 def test_hand_computed_example() -> None:
     # bin 0.2: outcomes 0, 1 (frequency 0.5); bin 0.8: outcomes 1, 1 (frequency 1); base rate 0.75
     d = decompose([0.2, 0.2, 0.8, 0.8], [0, 1, 1, 1], n_bins=11)
