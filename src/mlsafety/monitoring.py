@@ -427,7 +427,7 @@ def occlusion_map(model: nn.Module, x: torch.Tensor, target, patch: int = 2, fil
     return (drop / count).to(x.device)
 
 
-# From book/monitoring/transparency.md:1011
+# From book/monitoring/transparency.md:1013
 def layer_activations(model: nn.Module, layer: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """Outputs of `layer` (a submodule of model) on x, flattened to (N, features), in eval mode, on the CPU."""
     if not any(m is layer for m in model.modules()):

@@ -143,6 +143,7 @@ def pgd_loss(eps: float, alpha: float, steps: int, norm: str = "linf",
     calls = [0]
 
     def loss_fn(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        xb, yb = xb.to(model_device(model)), yb.to(model_device(model))
         x_adv = pgd(model, xb, yb, eps, alpha, steps, norm=norm, seed=seed + calls[0])
         calls[0] += 1
         return F.cross_entropy(model(x_adv), yb)
@@ -157,7 +158,7 @@ def adversarial_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps
     return train_classifier(model, x, y, epochs=epochs, loss_fn=loss_fn, **train_kwargs)
 
 
-# From book/robustness/adversarial-robustness.md:1119
+# From book/robustness/adversarial-robustness.md:1120
 def smoothing_noise_loss(sigma: float,
                          seed: int = 0) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
     """A loss_fn for train_classifier: cross-entropy on inputs with added N(0, sigma^2) noise."""
@@ -188,7 +189,7 @@ def _smoothing_counts(model: nn.Module, x: torch.Tensor, sigma: float, num: int,
     return torch.stack(counts)
 
 
-# From book/robustness/adversarial-robustness.md:1151
+# From book/robustness/adversarial-robustness.md:1152
 def smoothed_predict(model: nn.Module, x: torch.Tensor, sigma: float, n: int, alpha: float = 0.001,
                      seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
     """Cohen et al.'s PREDICT: labels of the smoothed classifier, -1 where a binomial test abstains."""
