@@ -398,7 +398,7 @@ def integrated_gradients(model: nn.Module, x: torch.Tensor, target, baseline=Non
     return ((xs - base) * total / steps).to(x.device)
 
 
-# From book/monitoring/transparency.md:363
+# From book/monitoring/transparency.md:364
 def occlusion_map(model: nn.Module, x: torch.Tensor, target, patch: int = 2, fill: float = 0.0) -> torch.Tensor:
     """Drop of the target logit when a patch x patch square (stride 1) is set to fill, averaged per pixel: (N, H, W)."""
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
@@ -427,7 +427,7 @@ def occlusion_map(model: nn.Module, x: torch.Tensor, target, patch: int = 2, fil
     return (drop / count).to(x.device)
 
 
-# From book/monitoring/transparency.md:1010
+# From book/monitoring/transparency.md:1011
 def layer_activations(model: nn.Module, layer: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """Outputs of `layer` (a submodule of model) on x, flattened to (N, features), in eval mode, on the CPU."""
     if not any(m is layer for m in model.modules()):
