@@ -63,7 +63,7 @@ def test_normalization_removes_a_per_side_offset() -> None:
     h_pos, h_neg = h_pos.double(), h_neg.double()
     base = normalize_contrast_pairs(h_pos, h_neg)
     shifted = normalize_contrast_pairs(h_pos + 7.0, h_neg - 3.0 * torch.arange(h_neg.shape[1]))
-    for a, b in zip(base, shifted):
+    for a, b in zip(base, shifted, strict=True):
         assert torch.allclose(a, b, atol=1e-9)
     for side in base:
         assert side.mean(0).abs().max() < 1e-9
