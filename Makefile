@@ -23,7 +23,7 @@ ifeq ($(TORCH_INDEX),cpu)
 export PIP_EXTRA_INDEX_URL := https://download.pytorch.org/whl/cpu
 endif
 
-.PHONY: book html pdf test test-fast test-full gpu-check bench package check-package clean lock tex env check lint format chapter linkcheck browser lighthouse
+.PHONY: book html pdf test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter linkcheck browser lighthouse
 
 book html: $(STAMP) $(KERNEL_CONFIG) package
 	$(BIN)/python tools/build.py html
@@ -42,6 +42,12 @@ test-fast: $(STAMP)
 
 test-full: $(STAMP) $(KERNEL_CONFIG) tex browser
 	DETERMINISM=all $(BIN)/python -m pytest
+
+# The library as a wheel beside the pages: the chapter notebooks install it from the published site.
+wheel: $(STAMP) package
+	rm -rf _build/html/_wheels
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation -w _build/html/_wheels .
+	@ls _build/html/_wheels/*.whl
 
 gpu-check: $(STAMP) package
 	$(BIN)/python tools/gpu_check.py

@@ -30,6 +30,13 @@ class Build:
         return self.output / "_build"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The folder says what a test is: everything under tests/book/ is marked slow."""
+    for item in items:
+        if "book" in Path(str(item.path)).relative_to(ROOT / "tests").parts[:1]:
+            item.add_marker(pytest.mark.slow)
+
+
 BUILD_TIMEOUT = 3600  # seconds for one build of the whole book (it takes minutes)
 
 
