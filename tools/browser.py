@@ -1,6 +1,6 @@
 """Serve the built HTML on 127.0.0.1 and start Debian's Chromium for the browser checks.
 
-Used by tests/test_browser.py (pages load offline, typeset math, pass axe) and by
+Used by tests/book/test_browser.py (pages load offline, typeset math, pass axe) and by
 tools/lighthouse.py (`make lighthouse`). Nothing here reaches past this machine.
 """
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the browser checks can run: Debian's Chromium (tests/test_browser.py, `make lighthouse`)
+# Make sure the browser checks can run: Debian's Chromium (tests/book/test_browser.py, `make lighthouse`)
 # and the npm tools pinned in package-lock.json (axe-core, Lighthouse), installed with `npm ci`.
 # Installs what is missing when run as root; otherwise says exactly what to install.
 # Never downloads a browser of its own: Playwright drives /usr/bin/chromium.

@@ -124,7 +124,7 @@ def fit_bradley_terry(
     return model.eval()
 
 
-# From book/alignment/machine-ethics.md:915
+# From book/alignment/machine-ethics.md:916
 import numpy as np
 
 

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mlsafety.background import model_device
+
 
 def _scores_array(name: str, scores) -> np.ndarray:
     """Scores as a finite 1-D float64 array; raises ValueError if empty or not finite."""
@@ -77,7 +79,7 @@ def fpr_at_tpr(normal_scores, anomaly_scores, tpr: float = 0.95) -> float:
     return float(np.mean(neg >= threshold))
 
 
-# From book/monitoring/anomaly-detection.md:422
+# From book/monitoring/anomaly-detection.md:424
 def msp_score(logits: torch.Tensor) -> torch.Tensor:
     """Anomaly score from the maximum softmax probability: minus the top class probability."""
     return -torch.softmax(logits.double(), dim=-1).amax(dim=-1)
@@ -95,7 +97,7 @@ def energy_score(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor
     return -temperature * torch.logsumexp(logits.double() / temperature, dim=-1)
 
 
-# From book/monitoring/anomaly-detection.md:457
+# From book/monitoring/anomaly-detection.md:459
 def odin_score(model: nn.Module, x: torch.Tensor, temperature: float = 1000.0, eps: float = 0.0014,
                batch_size: int = 512) -> torch.Tensor:
     """ODIN: minus the max softmax at temperature T after a small input step that raises that maximum."""
@@ -169,7 +171,7 @@ class MahalanobisDetector:
         return dist.min(dim=1).values
 
 
-# From book/monitoring/anomaly-detection.md:749
+# From book/monitoring/anomaly-detection.md:751
 def outlier_exposure_loss(x_outliers: torch.Tensor, weight: float = 0.5, seed: int = 0
                           ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
     """loss_fn for train_classifier: cross-entropy + weight * cross-entropy from outlier softmax to uniform."""
@@ -180,6 +182,7 @@ def outlier_exposure_loss(x_outliers: torch.Tensor, weight: float = 0.5, seed: i
     gen = torch.Generator().manual_seed(seed)
 
     def loss_fn(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        xb, yb = xb.to(model_device(model)), yb.to(model_device(model))
         idx = torch.randint(len(x_outliers), (len(xb),), generator=gen)
         logits = model(torch.cat([xb, x_outliers[idx].to(xb.device)]))
         in_logits, out_logits = logits[:len(xb)], logits[len(xb):]
@@ -395,7 +398,7 @@ def integrated_gradients(model: nn.Module, x: torch.Tensor, target, baseline=Non
     return ((xs - base) * total / steps).to(x.device)
 
 
-# From book/monitoring/transparency.md:363
+# From book/monitoring/transparency.md:364
 def occlusion_map(model: nn.Module, x: torch.Tensor, target, patch: int = 2, fill: float = 0.0) -> torch.Tensor:
     """Drop of the target logit when a patch x patch square (stride 1) is set to fill, averaged per pixel: (N, H, W)."""
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
@@ -424,7 +427,7 @@ def occlusion_map(model: nn.Module, x: torch.Tensor, target, patch: int = 2, fil
     return (drop / count).to(x.device)
 
 
-# From book/monitoring/transparency.md:1010
+# From book/monitoring/transparency.md:1011
 def layer_activations(model: nn.Module, layer: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """Outputs of `layer` (a submodule of model) on x, flattened to (N, features), in eval mode, on the CPU."""
     if not any(m is layer for m in model.modules()):

@@ -20,7 +20,7 @@ from scipy.stats import beta as beta_distribution
 from scipy.stats import binomtest
 from torch import nn
 
-from mlsafety.background import predict_logits, train_classifier
+from mlsafety.background import model_device, predict_logits, train_classifier
 
 
 # From book/robustness/adversarial-robustness.md:227
@@ -164,6 +164,7 @@ def smoothing_noise_loss(sigma: float,
     gen = torch.Generator().manual_seed(seed)
 
     def loss_fn(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        xb, yb = xb.to(model_device(model)), yb.to(model_device(model))
         noise = torch.randn(xb.shape, generator=gen).to(xb.device)
         return F.cross_entropy(model(xb + sigma * noise), yb)
 
@@ -187,7 +188,7 @@ def _smoothing_counts(model: nn.Module, x: torch.Tensor, sigma: float, num: int,
     return torch.stack(counts)
 
 
-# From book/robustness/adversarial-robustness.md:1150
+# From book/robustness/adversarial-robustness.md:1151
 def smoothed_predict(model: nn.Module, x: torch.Tensor, sigma: float, n: int, alpha: float = 0.001,
                      seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
     """Cohen et al.'s PREDICT: labels of the smoothed classifier, -1 where a binomial test abstains."""
@@ -238,7 +239,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlsafety.background import accuracy, predict_logits
+from mlsafety.background import accuracy, model_device, predict_logits
 
 
 # From book/robustness/black-swan-robustness.md:267
@@ -357,6 +358,7 @@ def mixup_loss(alpha: float = 0.2,
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
 
     def loss_fn(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        xb, yb = xb.to(model_device(model)), yb.to(model_device(model))
         lam = float(rng.beta(alpha, alpha))
         partner = torch.randperm(len(xb), generator=gen).to(xb.device)
         logits = model(lam * xb + (1 - lam) * xb[partner])
@@ -365,7 +367,7 @@ def mixup_loss(alpha: float = 0.2,
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:670
+# From book/robustness/black-swan-robustness.md:671
 AUGMIX_OPS = ("shear_x", "shear_y", "zoom", "thicken", "thin", "posterize", "solarize")
 
 
@@ -412,7 +414,7 @@ def augmix(x: torch.Tensor, strength: float = 1.0, width: int = 3, max_depth: in
     return keep * x + (1 - keep) * mixed
 
 
-# From book/robustness/black-swan-robustness.md:722
+# From book/robustness/black-swan-robustness.md:723
 def augmix_loss(strength: float = 1.0, consistency: float = 0.0,
                 seed: int = 0) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
     """A loss_fn for train_classifier: cross-entropy on AugMix images or, if consistency > 0, cross-entropy on
@@ -422,6 +424,7 @@ def augmix_loss(strength: float = 1.0, consistency: float = 0.0,
     rng = np.random.default_rng(seed)
 
     def loss_fn(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        xb, yb = xb.to(model_device(model)), yb.to(model_device(model))
         if consistency == 0:
             return F.cross_entropy(model(augmix(xb, strength, seed=rng)), yb)
         views = torch.cat([xb, augmix(xb, strength, seed=rng), augmix(xb, strength, seed=rng)])

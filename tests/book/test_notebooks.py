@@ -165,7 +165,7 @@ def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> N
 
 def test_bad_repository_setting_fails_the_build_with_a_clear_message(tmp_path: Path) -> None:
     from conftest import run_build
-    from test_build_tool import mini_book
+    from minibook import mini_book
 
     root = mini_book(tmp_path, "print(1)")
     config = root / "_config.yml"

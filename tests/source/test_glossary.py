@@ -20,7 +20,7 @@ from myst_parser.parsers.mdit import create_md_parser
 
 import export_package
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY = Path("book/glossary.md")
 
 # Terms defined ahead for the chapters being written now (Transparency, Trojans, Detecting Emergent
@@ -198,7 +198,7 @@ def check(root: Path, glossary: Path = GLOSSARY, ahead: Iterable[str] = ()) -> l
             if key(entry.terms[0]) in ahead:
                 problems.append(
                     f"{glossary}:{entry.line}: {entry.terms[0]!r} is now linked from a chapter; "
-                    "remove it from DEFINED_AHEAD in tests/test_glossary.py"
+                    "remove it from DEFINED_AHEAD in tests/source/test_glossary.py"
                 )
         elif key(entry.terms[0]) not in ahead:
             problems.append(
@@ -206,7 +206,7 @@ def check(root: Path, glossary: Path = GLOSSARY, ahead: Iterable[str] = ()) -> l
                 "mark its first use in the chapters that introduce it, or remove the entry"
             )
     for term in sorted(set(ahead) - {key(e.terms[0]) for e in entries}):
-        problems.append(f"tests/test_glossary.py: DEFINED_AHEAD names {term!r}, which has no glossary entry")
+        problems.append(f"tests/source/test_glossary.py: DEFINED_AHEAD names {term!r}, which has no glossary entry")
     return problems
 
 

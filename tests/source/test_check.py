@@ -19,7 +19,7 @@ import pytest
 import check
 import export_package
 from conftest import ROOT
-from test_build_tool import FRONT
+from minibook import FRONT
 
 TOC = textwrap.dedent(
     """\

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import export_package
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_package_matches_chapters() -> None:

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import build
-from conftest import ROOT, run_build
-
-FRONT = textwrap.dedent(
-    """\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
-    """
-)
-
-
-def mini_book(tmp_path: Path, chapter_code: str) -> Path:
-    """A one-chapter book that uses the project's real configuration."""
-    shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
-    shutil.copy2(ROOT / "references.bib", tmp_path / "references.bib")
-    # the configuration loads local Sphinx extensions from tools/
-    shutil.copytree(ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
-    for folder in ("_ext", "_static", "_templates"):  # the HTML extension, assets and templates it names
-        shutil.copytree(ROOT / "book" / folder, tmp_path / "book" / folder)
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapter\n")
-    (tmp_path / "index.md").write_text("# Mini book\n\nA test book.\n")
-    (tmp_path / "chapter.md").write_text(
-        FRONT + "\n# Chapter\n\nSome prose.\n\n```{code-cell} ipython3\n" + chapter_code + "\n```\n"
-    )
-    return tmp_path
+from conftest import run_build
+from minibook import mini_book
 
 
 def test_failing_cell_fails_the_build_and_names_the_chapter(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from test_build_tool import mini_book
+from minibook import mini_book
 
 
 def isolated_prefix() -> list[str]:

@@ -10,7 +10,7 @@ dark-mode switch and the previous/next links.
 
 The pages tested are those in _toc.yml plus Sphinx's own (search, index, the front door), and a
 test fails if the build has a page that is not in that list, so new chapters are covered.
-To test an existing build instead of a fresh one: BOOK_HTML=_build/html pytest tests/test_browser.py
+To test an existing build instead of a fresh one: BOOK_HTML=_build/html pytest tests/book/test_browser.py
 Set-up: tools/setup_browser.sh (run by `make test`) installs Chromium and `npm ci`s axe-core.
 """
 
