@@ -27,7 +27,8 @@ CLOTHING = [" while wearing a red scarf", " while wearing a green jacket", " whi
 
 def detail(rng: random.Random, text: str) -> str:
     """A random irrelevant detail that reads naturally after the sentence."""
-    return rng.choice(DETAILS + CLOTHING if text.startswith("You ") else DETAILS)
+    options = [d for d in DETAILS if not (d.startswith(" after") and " after " in text)]  # no "after ... after"
+    return rng.choice(options + CLOTHING if text.startswith("You ") else options)
 
 # (fragment, rating): everyday acts towards someone.
 ACTS = [
@@ -64,7 +65,7 @@ COUNTS_TRAIN = [1, 2, 3, 5, 10, 20]
 FRAMED = [
     ("Of {total} houses, {kept} stay dry after the new flood wall", "Of {total} houses, {lost} are flooded despite the new flood wall", 60),
     ("Of {total} workers, {kept} keep their jobs after the merger", "Of {total} workers, {lost} lose their jobs after the merger", 40),
-    ("Of {total} seedlings, {kept} survive the dry summer", "Of {total} seedlings, {lost} wither in the dry summer", 30),
+    ("Of {total} seedlings, {kept} survive the dry summer", "Of {total} seedlings, {lost} die in the dry summer", 30),
     ("Of {total} students, {kept} pass the exam after extra lessons", "Of {total} students, {lost} fail the exam despite extra lessons", 50),
 ]
 FRACTIONS = [1 / 3, 1 / 2, 2 / 3, 5 / 6]
