@@ -124,7 +124,7 @@ def fit_bradley_terry(
     return model.eval()
 
 
-# From book/alignment/machine-ethics.md:936
+# From book/alignment/machine-ethics.md:935
 import numpy as np
 
 
