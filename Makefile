@@ -4,24 +4,53 @@
 #   make package  regenerate src/mlsafety from the chapters     make clean  remove _build
 #   make check  fast source checks (no execution)               make lint   every linter CI runs
 
+#   make test-fast  library, source and lint tests (no book build, no browser; under 2 minutes)
+#   make test-full  every test, re-checking every chapter for determinism (the weekly run)
+#   make gpu-check  every chapter on the GPU and on the CPU, compared (skips without CUDA)
 #   make lighthouse  Lighthouse scores of the built pages (installs Chromium and npm tools as root)
+#   make book TORCH_INDEX=cpu  install the small CPU-only torch from PyTorch's CPU index
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# The book's kernels run over loopback TCP; their one start-up warning about it is noise in the log.
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.json
+# TORCH_INDEX=cpu: let pip also see PyTorch's CPU wheel index, where torch==X.Y.Z resolves to the
+# CPU-only build (X.Y.Z+cpu sorts above X.Y.Z). Without it, pip gets torch from PyPI.
+ifeq ($(TORCH_INDEX),cpu)
+export PIP_EXTRA_INDEX_URL := https://download.pytorch.org/whl/cpu
+endif
 
-.PHONY: book html pdf test bench package check-package clean lock tex env check lint format chapter linkcheck browser lighthouse
+.PHONY: book html pdf test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter linkcheck browser lighthouse
 
-book html: $(STAMP) package
+book html: $(STAMP) $(KERNEL_CONFIG) package
 	$(BIN)/python tools/build.py html
 
-pdf: $(STAMP) package tex
+pdf: $(STAMP) $(KERNEL_CONFIG) package tex
 	$(BIN)/python tools/build.py pdf
 
-test: $(STAMP) tex browser
+# Reuses the execution cache that `make book` left in _build/ when it is current (so after
+# `make book` the chapters are not executed again); re-checks determinism for changed chapters.
+test: $(STAMP) $(KERNEL_CONFIG) tex browser
 	$(BIN)/python -m pytest
+
+# Library, source checks, package sync and linters: no book build, no browser.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/library tests/source
+
+test-full: $(STAMP) $(KERNEL_CONFIG) tex browser
+	DETERMINISM=all $(BIN)/python -m pytest
+
+# The library as a wheel beside the pages: the chapter notebooks install it from the published site.
+wheel: $(STAMP) package
+	rm -rf _build/html/_wheels
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation -w _build/html/_wheels .
+	@ls _build/html/_wheels/*.whl
+
+gpu-check: $(STAMP) package
+	$(BIN)/python tools/gpu_check.py
 
 bench: $(STAMP) package
 	$(BIN)/python tools/bench.py
@@ -53,7 +82,7 @@ format: $(STAMP)
 	$(BIN)/ruff format tools tests
 
 # Run one chapter in a fresh kernel, with each cell's time: make chapter CHAPTER=book/<part>/<lecture>.md
-chapter: $(STAMP) package
+chapter: $(STAMP) $(KERNEL_CONFIG) package
 	@test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=book/<part>/<lecture>.md" >&2; exit 2; }
 	$(BIN)/python tools/run_chapter.py $(CHAPTER)
 
@@ -71,7 +100,11 @@ lighthouse: $(STAMP) package browser
 	BOOK_BASEURL=http://127.0.0.1:$(LIGHTHOUSE_PORT)/ $(BIN)/python tools/build.py html
 	$(BIN)/python tools/lighthouse.py --port $(LIGHTHOUSE_PORT)
 
-env: $(STAMP)
+env: $(STAMP) $(KERNEL_CONFIG)
+
+$(KERNEL_CONFIG): | $(STAMP)
+	@mkdir -p $(dir $@)
+	@echo '{"IPKernelApp": {"log_level": "ERROR"}}' > $@
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,11 +114,11 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 	@echo "Environment ready in $(VENV)"
 
-# Refresh the lock after changing dependencies in pyproject.toml (needs the network).
+# Refresh the lock after changing dependencies in pyproject.toml (needs the network). Refuses a
+# venv with a CUDA build of torch: use TORCH_INDEX=cpu on a machine whose pip sees only PyPI.
 lock: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[book]"
-	{ echo '# Exact versions that CI and `make` install (torch is the CPU build). Regenerate with `make lock`.'; \
-	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e\|^mlsafety'; } > requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book]"
+	$(BIN)/python tools/lock.py
 
 clean:
 	rm -rf _build

@@ -72,7 +72,13 @@ def main() -> int:
         rows.append((f"rebuild after a code edit ({chapters[-1].name})", timed_build(root)))
         per_chapter = [(str(c), cell_seconds(root / c)) for c in chapters]
     rows.append(("sum of pure cell execution, all chapters", sum(s for _, s in per_chapter)))
-    rows += [(f"  cells of {name}", s) for name, s in per_chapter]
+    budget = build.CHAPTER_BUDGET_SECONDS
+    rows += [
+        (f"  cells of {name}" + (f"  (over the {budget} s budget)" if s > budget else ""), s) for name, s in per_chapter
+    ]
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "tools" / "check.py")], cwd=ROOT, capture_output=True, check=False)
+    rows.append(("make check (every source, no execution)", time.perf_counter() - start))
     width = max(len(r[0]) for r in rows)
     print(f"\n{'what':<{width}}  seconds")
     print(f"{'-' * width}  -------")

@@ -20,15 +20,25 @@ as the root of the branch named by `chapter_notebooks_branch`.
 Configuration (`sphinx: config:` in _config.yml):
     chapter_notebooks_repository   https://github.com/<owner>/<repo> (required)
     chapter_notebooks_branch       branch holding the published notebooks (default "notebooks")
-    chapter_notebooks_package_ref  git ref the install cell installs mlsafety from (default "main")
+    chapter_notebooks_package_ref  git ref the install cell installs mlsafety from when the site has
+                                   no address (default "main")
+
+Where the site is published, both addresses follow the deployment rather than the configuration:
+the environment variable BOOK_REPOSITORY (`<owner>/<repo>`, set by the deploy workflow from the
+repository it runs in) replaces chapter_notebooks_repository, and when the site has an address
+(`html.baseurl`, or BOOK_BASEURL) the install cell installs the wheel that the deploy publishes
+beside the pages (`make wheel` writes `_build/html/_wheels/mlsafety-<version>-py3-none-any.whl`),
+so a notebook installs exactly the library its chapter was built with.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +49,7 @@ from sphinx.util import logging
 LOGGER = logging.getLogger(__name__)
 
 NOTEBOOK_DIR = "_notebooks"
+WHEEL_DIR = "_wheels"  # beside the pages; the Makefile's `wheel` target writes the wheel there
 COLAB = "https://colab.research.google.com/github"
 REPOSITORY = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 ROLE = re.compile(r"(?<!`)\{([A-Za-z][\w:.-]*)\}`([^`]*)`")  # not inside a code span
@@ -73,7 +84,8 @@ class Links:
 
     repository: str  # https://github.com/<owner>/<repo>
     branch: str = "notebooks"  # the branch the deploy workflow publishes _notebooks/ to
-    package_ref: str = "main"  # the git ref mlsafety is installed from
+    package_ref: str = "main"  # the git ref mlsafety is installed from when there is no wheel URL
+    wheel_url: str = ""  # the published wheel of the library the book was built with
 
     def __post_init__(self) -> None:
         if not REPOSITORY.match(self.repository):
@@ -95,7 +107,17 @@ class Links:
         return f"{COLAB}/{self.owner_repo}/blob/{self.branch}/{docname}.ipynb"
 
     def install_requirement(self) -> str:
+        if self.wheel_url:
+            return f"mlsafety @ {self.wheel_url}"
         return f"mlsafety @ git+https://github.com/{self.owner_repo}@{self.package_ref}"
+
+
+def wheel_name() -> str:
+    """The file name `pip wheel` gives the installed mlsafety (pure Python, any platform)."""
+    try:
+        return f"mlsafety-{version('mlsafety')}-py3-none-any.whl"
+    except PackageNotFoundError:  # not installed: the notebooks fall back to the git install
+        return ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -470,16 +492,29 @@ def book_context(app, docname: str) -> BookContext:
 def links_from_config(config) -> Links:
     from sphinx.errors import ConfigError
 
+    base = (config.html_baseurl or "").rstrip("/")
+    wheel = wheel_name()
     try:
         return Links(
-            config.chapter_notebooks_repository, config.chapter_notebooks_branch, config.chapter_notebooks_package_ref
+            config.chapter_notebooks_repository,
+            config.chapter_notebooks_branch,
+            config.chapter_notebooks_package_ref,
+            f"{base}/{WHEEL_DIR}/{wheel}" if base and wheel else "",
         )
     except ValueError as exc:
         raise ConfigError(f"_config.yml (sphinx: config:): {exc}") from None
 
 
 def check_config(app, config) -> None:
-    links_from_config(config)
+    """Take the repository from the deployment (BOOK_REPOSITORY=<owner>/<repo>) when it is set."""
+    if os.environ.get("BOOK_REPOSITORY"):
+        config.chapter_notebooks_repository = f"https://github.com/{os.environ['BOOK_REPOSITORY'].strip('/')}"
+    try:
+        links_from_config(config)
+    except Exception as exc:
+        if os.environ.get("BOOK_REPOSITORY"):
+            raise type(exc)(f"{exc} (from the environment variable BOOK_REPOSITORY)") from None
+        raise
 
 
 def notebook_path(app, docname: str) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 import browser
 import export_package
@@ -44,6 +45,10 @@ AXE_EXTRA = {
     "td-has-header": {"enabled": True},
 }
 VIEWPORT = {"width": 1280, "height": 900}
+# Every wait has a limit, and a page that does not answer fails the test with the page and the step.
+WAIT_MS = 30_000  # navigation and Playwright's own waits
+JS_SECONDS = 90  # a script run in the page (scrolling through a long chapter, typesetting its math)
+AXE_SECONDS = 120  # one axe-core scan of a long page
 
 # Runs in the page: scroll to the end like a reader, half a screen at a time (lazy figures and
 # equations load on the way). At each stop, every equation on the screen must be typeset within
@@ -104,6 +109,7 @@ class Visit:
 
     page: object
     origin: str
+    path: str = ""
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -115,9 +121,20 @@ class Visit:
             and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin
         ]
 
+    def run(self, script: str, what: str, arg: object = None, seconds: float = JS_SECONDS) -> object:
+        """Evaluate an (async) function in the page; fail naming the page and the step if it takes too long."""
+        limited = (
+            "async (arg) => Promise.race([(" + script + ")(arg), new Promise((_, fail) => "
+            f"setTimeout(() => fail(new Error('no answer after {seconds:g} s')), {int(seconds * 1000)}))])"
+        )
+        try:
+            return self.page.evaluate(limited, arg)
+        except PlaywrightError as err:
+            pytest.fail(f"{self.path}: {what} failed: {str(err).splitlines()[0]}")
+
     def axe(self, options: dict) -> list[str]:
         self.page.add_script_tag(path=str(browser.AXE))
-        return self.page.evaluate(RUN_AXE, {"resultTypes": ["violations"], **options})
+        return self.run(RUN_AXE, "the axe-core scan", {"resultTypes": ["violations"], **options}, AXE_SECONDS)
 
 
 @pytest.fixture(scope="session")
@@ -158,20 +175,25 @@ def visit(chromium, site: str) -> Iterator:
 
     def open_page(path: str, dark: bool = False, **options) -> Visit:
         context = chromium.new_context(viewport=VIEWPORT, **options)
+        context.set_default_timeout(WAIT_MS)
+        context.set_default_navigation_timeout(WAIT_MS)
         if dark:  # what the theme's switch stores; the theme applies it on load
             context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
         contexts.append(context)
         page = context.new_page()
-        seen = Visit(page, site.rstrip("/"))
+        seen = Visit(page, site.rstrip("/"), path)
         page.on("request", lambda r: seen.requests.append(r.url))
         page.on("console", lambda m: seen.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: seen.errors.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: seen.errors.append(f"request failed: {r.url} ({r.failure})"))
         page.on("response", lambda r: seen.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-        page.goto(site + path, wait_until="load")
-        if path == FRONT_DOOR:
-            page.wait_for_url(site + "book/index.html")
-            page.wait_for_load_state("load")
+        try:
+            page.goto(site + path, wait_until="load")
+            if path == FRONT_DOOR:
+                page.wait_for_url(site + "book/index.html")
+                page.wait_for_load_state("load")
+        except PlaywrightError as err:
+            pytest.fail(f"{path}: the page did not load: {str(err).splitlines()[0]}")
         return seen
 
     yield open_page
@@ -187,11 +209,14 @@ def test_every_built_page_is_tested(site_dir: Path) -> None:
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_offline_typeset_and_accessible(visit, path: str) -> None:
     seen = visit(path)
-    shown_raw = seen.page.evaluate(SCROLL_THROUGH)
-    seen.page.wait_for_load_state("networkidle")
+    shown_raw = seen.run(SCROLL_THROUGH, "scrolling through the page")
+    try:
+        seen.page.wait_for_load_state("networkidle")
+    except PlaywrightError as err:
+        pytest.fail(f"{path}: the page kept loading (waited for the network to go quiet): {str(err).splitlines()[0]}")
     problems = [f"request outside the site: {u}" for u in seen.outside_requests()]
     problems += seen.errors
-    math = seen.page.evaluate(MATH_STATE)
+    math = seen.run(MATH_STATE, "typesetting every equation")
     if math["equations"]:
         if not math["mathjax"]:
             problems.append(f"{math['equations']} equations but MathJax is not loaded")
@@ -208,7 +233,7 @@ def test_page_loads_offline_typeset_and_accessible(visit, path: str) -> None:
 def test_page_reads_well_in_dark_mode(visit, path: str) -> None:
     seen = visit(path, dark=True)
     assert seen.page.evaluate("document.documentElement.dataset.theme") == "dark"
-    seen.page.evaluate(SCROLL_THROUGH)
+    seen.run(SCROLL_THROUGH, "scrolling through the page (dark mode)")
     # Plots are drawn for a white page: in dark mode each keeps a white card around it.
     dark_figures = seen.page.evaluate("""() => [...document.querySelectorAll('.bd-content img')]
         .filter(img => img.checkVisibility() && getComputedStyle(img).backgroundColor !== 'rgb(255, 255, 255)')
@@ -257,11 +282,12 @@ def test_search_finds_a_chapter_offline(visit, site: str, chapter: str) -> None:
 
 
 def test_copy_button_copies_the_code(visit, chapter: str) -> None:
-    page = visit(chapter, permissions=["clipboard-read", "clipboard-write"]).page
+    seen = visit(chapter, permissions=["clipboard-read", "clipboard-write"])
+    page = seen.page
     code = page.locator("div.cell div.highlight:visible").first
     code.hover()
     code.locator("button.copybtn").click()
-    copied = page.evaluate("navigator.clipboard.readText()")
+    copied = seen.run("() => navigator.clipboard.readText()", "reading the clipboard", seconds=10)
     assert copied.strip() and copied.strip() == code.locator("pre").inner_text().strip()
 
 

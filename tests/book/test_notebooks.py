@@ -181,3 +181,23 @@ def test_bad_repository_setting_fails_the_build_with_a_clear_message(tmp_path: P
         "https://github.com/<owner>/<repo>, got 'https://example.org/x'"
     ) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_fork_gets_its_own_colab_link_and_library_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deployed from a fork, the notebooks point at the fork's Colab copy and the wheel its site serves."""
+    from conftest import run_build
+    from minibook import mini_book
+
+    root = mini_book(tmp_path, "print(1)")
+    monkeypatch.setenv("BOOK_REPOSITORY", "a-fork/ml-safety")
+    monkeypatch.setenv("BOOK_BASEURL", "https://a-fork.github.io/ml-safety/")
+    result = run_build("html", root, root=root)
+    assert result.returncode == 0, result.stderr
+    html = root / "_build" / "html"
+    setup = nbformat.read(html / "_notebooks" / "chapter.ipynb", as_version=4).cells[0].source
+    wheel = chapter_notebooks.wheel_name()
+    assert wheel.startswith("mlsafety-") and wheel.endswith("-py3-none-any.whl")
+    assert f'%pip install --quiet "mlsafety @ https://a-fork.github.io/ml-safety/_wheels/{wheel}"' in setup
+    page = (html / "chapter.html").read_text(encoding="utf-8")
+    assert "https://colab.research.google.com/github/a-fork/ml-safety/blob/notebooks/chapter.ipynb" in page
+    assert "ml-safety-notes/intro-ml-safety" not in setup + page

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import nbformat
@@ -550,14 +549,13 @@ def test_broken_notebook_json(project: Path, capsys: pytest.CaptureFixture[str])
     )
 
 
-def test_whole_book_passes_quickly() -> None:
-    """`make check` on this checkout: exit 0 within the 15 s budget (this also runs it under `make test`)."""
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check.py")], capture_output=True, text=True, cwd=ROOT)
-    elapsed = time.perf_counter() - start
+def test_whole_book_passes() -> None:
+    """`make check` on this checkout exits 0 (its time is reported by `make bench`, not asserted)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "check.py")], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("check: ") and "no problems" in proc.stdout
-    assert elapsed < 15, f"make check took {elapsed:.1f} s (budget 15 s)"
 
 
 def test_exit_status_and_stream_for_a_problem(project: Path) -> None:
