@@ -156,7 +156,7 @@ def power(transitions, gamma: float, n_samples: int = 10_000, seed: int = 0) -> 
     return (1.0 - gamma) * best_next.mean(axis=0)
 
 
-# From book/alignment/machine-ethics.md:282
+# From book/alignment/machine-ethics.md:280
 import csv
 import importlib.resources
 
@@ -174,7 +174,7 @@ def load_ethics_comparisons(split: str | None = None) -> list[dict]:
     return [row for row in rows if split is None or row["split"] == split]
 
 
-# From book/alignment/machine-ethics.md:316
+# From book/alignment/machine-ethics.md:314
 import re
 
 import torch
@@ -206,7 +206,7 @@ def scenario_features(texts: list[str], vocabulary: dict[str, int]) -> torch.Ten
     return x
 
 
-# From book/alignment/machine-ethics.md:354
+# From book/alignment/machine-ethics.md:352
 import torch
 from torch import nn
 
@@ -272,7 +272,7 @@ def fit_bradley_terry(
     return model.eval()
 
 
-# From book/alignment/machine-ethics.md:982
+# From book/alignment/machine-ethics.md:979
 import numpy as np
 
 

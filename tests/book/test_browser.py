@@ -207,11 +207,13 @@ def test_every_built_page_is_tested(site_dir: Path) -> None:
 
 
 # The theme's switch sets these two attributes (and remembers the choice); the CSS keys on them.
-TO_DARK = """() => new Promise(done => {
+# The theme fades colours over a short CSS transition: wait for it, or axe measures mid-fade.
+TO_DARK = """async () => {
   document.documentElement.dataset.mode = 'dark';
   document.documentElement.dataset.theme = 'dark';
-  requestAnimationFrame(() => requestAnimationFrame(done));
-})"""
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
+}"""
 DARK_FIGURES = """() => [...document.querySelectorAll('.bd-content img')]
   .filter(img => img.checkVisibility() && getComputedStyle(img).backgroundColor !== 'rgb(255, 255, 255)')
   .map(img => img.getAttribute('src'))"""
