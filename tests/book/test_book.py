@@ -131,10 +131,13 @@ def pdf_build(html_build: Build) -> Build:
 def test_pdf_has_chapters_bibliography_and_no_unresolved_references(pdf_build: Build) -> None:
     pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
     assert pdf.exists()
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
     pages = int(
         re.search(
-            r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+            r"Pages:\s+(\d+)",
+            subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True, timeout=120).stdout,
         ).group(1)
     )
     assert pages > 20
