@@ -34,7 +34,7 @@ def load_training_compute() -> dict[str, np.ndarray]:
             "source": np.array([r["source"] for r in rows])}
 
 
-# From book/x-risk/x-risk-overview.md:251
+# From book/x-risk/x-risk-overview.md:252
 import math
 
 
