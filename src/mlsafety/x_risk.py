@@ -24,8 +24,9 @@ def takeover_threshold(b: float, c: float, r: float = 0.0) -> float:
     return float(c - r * b)
 
 
-def selection_with_assortment(x0, b, c, r=0.0, p=0.0, generations: int = 200, pop_size: int | None = None,
-                              selection: float = 1.0, seed: int = 0) -> np.ndarray:
+def selection_with_assortment(x0: float | np.ndarray, b: float | np.ndarray, c: float | np.ndarray,
+                              r: float | np.ndarray = 0.0, p: float | np.ndarray = 0.0, generations: int = 200,
+                              pop_size: int | None = None, selection: float = 1.0, seed: int = 0) -> np.ndarray:
     """Cooperator share per generation (shape (generations + 1, *broadcast shape)) in the assorted donation game."""
     x, b, c, r, p = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x0, b, c, r, p)))
     if not all(np.all(np.isfinite(v)) for v in (x, b, c, r, p)):
