@@ -54,7 +54,7 @@ def fit_doubling_time(years, flop) -> tuple[float, float, float]:
     return float(doubling), float(slope), float(intercept)
 
 
-# From book/x-risk/human-ai-coevolution.md:358
+# From book/x-risk/human-ai-coevolution.md:359
 import numpy as np
 
 
