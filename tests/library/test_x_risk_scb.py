@@ -7,16 +7,29 @@ from torch import nn
 
 from mlsafety import capability_correlation, load_digits_data, safety_metric_panel, train_model_family
 
-PANEL_KEYS = {"clean_accuracy", "corruption_accuracy", "relative_corruption_error", "anomaly_auroc", "ece",
-              "brier", "adversarial_accuracy", "adversarial_retention"}
+PANEL_KEYS = {
+    "clean_accuracy",
+    "corruption_accuracy",
+    "relative_corruption_error",
+    "anomaly_auroc",
+    "ece",
+    "brier",
+    "adversarial_accuracy",
+    "adversarial_retention",
+}
 
 
 @pytest.fixture(scope="module")
 def digits() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     data = load_digits_data(seed=0)
     known_train, known_test = data.y_train < 6, data.y_test < 6
-    return (data.x_train[known_train], data.y_train[known_train], data.x_test[known_test],
-            data.y_test[known_test], data.x_test[~known_test])
+    return (
+        data.x_train[known_train],
+        data.y_train[known_train],
+        data.x_test[known_test],
+        data.y_test[known_test],
+        data.x_test[~known_test],
+    )
 
 
 def test_capability_correlation_of_monotone_and_reversed_metrics() -> None:
@@ -82,7 +95,8 @@ def test_safety_metric_panel_values_and_directions(digits) -> None:
         assert all(isinstance(v, float) and np.isfinite(v) for v in p.values())
         assert 0 <= p["adversarial_accuracy"] <= 1 and 0 <= p["ece"] <= 1 and 0 <= p["brier"] <= 2
         assert p["relative_corruption_error"] == pytest.approx(
-            (1 - p["corruption_accuracy"]) - (1 - p["clean_accuracy"]))
+            (1 - p["corruption_accuracy"]) - (1 - p["clean_accuracy"])
+        )
     assert p_large["clean_accuracy"] > p_small["clean_accuracy"] + 0.2
     assert p_large["anomaly_auroc"] > p_small["anomaly_auroc"] + 0.1
     assert p_large["brier"] < p_small["brier"]
