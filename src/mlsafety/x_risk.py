@@ -11,7 +11,6 @@ __all__ = ['train_model_family', 'safety_metric_panel', 'capability_correlation'
 # From book/x-risk/safety-capabilities-balance.md:338
 import numpy as np
 import torch
-from scipy.stats import rankdata
 from torch import nn
 
 from mlsafety.background import MLP, bootstrap_interval, predict_logits, train_classifier
@@ -39,7 +38,7 @@ def train_model_family(x: torch.Tensor, y: torch.Tensor, widths: tuple[int, ...]
     return family
 
 
-# From book/x-risk/safety-capabilities-balance.md:378
+# From book/x-risk/safety-capabilities-balance.md:377
 def safety_metric_panel(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_anomaly: torch.Tensor, *,
                         eps: float = 0.1, steps: int = 10, n_adversarial: int = 200,
                         severities: tuple[int, ...] = (1, 3, 5), seed: int = 0) -> dict[str, float]:
@@ -68,10 +67,22 @@ def safety_metric_panel(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_an
     }
 
 
-# From book/x-risk/safety-capabilities-balance.md:415
+# From book/x-risk/safety-capabilities-balance.md:414
+def _average_ranks(a: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of the values in a, ties sharing their average rank (as scipy's rankdata, but faster)."""
+    order = np.argsort(a, kind="stable")
+    ordered = a[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    average = (starts + np.r_[starts[1:], len(a)] + 1) / 2.0  # mean of ranks start+1 .. end
+    ranks = np.empty(len(a))
+    ranks[order] = average[group]
+    return ranks
+
+
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman's rank correlation (Pearson's on average ranks); 0.0 if either input is constant."""
-    ra, rb = rankdata(a), rankdata(b)
+    ra, rb = _average_ranks(a), _average_ranks(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
     denominator = float(np.sqrt((ra**2).sum() * (rb**2).sum()))
     return float((ra * rb).sum() / denominator) if denominator > 0 else 0.0

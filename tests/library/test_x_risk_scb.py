@@ -114,3 +114,15 @@ def test_safety_metric_panel_rejects_bad_input(digits) -> None:
         safety_metric_panel(model, x_test, y_test, x_anomaly[:0])
     with pytest.raises(ValueError, match="eps"):
         safety_metric_panel(model, x_test, y_test, x_anomaly, eps=-0.1)
+
+
+def test_capability_correlation_matches_scipy_spearman_with_ties() -> None:
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    for n in (3, 8, 40):
+        capability = rng.integers(0, 4, n).astype(float)  # many ties, as in bootstrap resamples
+        capability[:2] = (0.0, 3.0)  # never constant
+        metric = rng.normal(size=n)
+        rho, _, _ = capability_correlation(capability, metric, n_resamples=100)
+        assert rho == pytest.approx(spearmanr(capability, metric)[0])
