@@ -42,7 +42,7 @@ def _saliency_randomisation_agreement(model: nn.Module, x: torch.Tensor, seed: i
 
 # From book/x-risk/review-and-conclusion.md:327
 def _check_report_inputs(data: DigitsData, anomalies: dict, score: str, eps: float, severity: int,
-                         triggered: Optional[torch.Tensor]) -> None:
+                         triggered: Optional[torch.Tensor], n_scan: int, scan_steps: int) -> None:
     """Raise ValueError with a clear message if monitor_report's inputs are unusable."""
     if score not in _REPORT_SCORES:
         raise ValueError(f"unknown score {score!r}: choose one of {', '.join(_REPORT_SCORES)}")
@@ -57,14 +57,16 @@ def _check_report_inputs(data: DigitsData, anomalies: dict, score: str, eps: flo
         raise ValueError("data needs test and validation images with one label each (at least two test images)")
     if triggered is not None and len(triggered) == 0:
         raise ValueError("triggered must be None or a non-empty tensor of suspect inputs")
+    if not (n_scan >= 1 and scan_steps >= 1):
+        raise ValueError(f"n_scan and scan_steps must be at least 1, got {n_scan} and {scan_steps}")
 
 
 def monitor_report(model: nn.Module, data: DigitsData, anomalies: dict[str, torch.Tensor], *,
                    score: str = "msp", eps: float = 0.1, pgd_steps: int = 10, severity: int = 3,
                    triggered: Optional[torch.Tensor] = None, scan: bool = True, n_scan: int = 100,
-                   seed: int = 0) -> dict[str, float]:
+                   scan_steps: int = 300, seed: int = 0) -> dict[str, float]:
     """Run one classifier through the book's monitors; returns {monitor name: value} for a dashboard."""
-    _check_report_inputs(data, anomalies, score, eps, severity, triggered)
+    _check_report_inputs(data, anomalies, score, eps, severity, triggered, n_scan, scan_steps)
     x, y = data.x_test, data.y_test.cpu()
     logits = predict_logits(model, x)
     if int(y.max()) >= logits.shape[1] or int(data.y_val.max()) >= logits.shape[1]:
@@ -83,8 +85,10 @@ def monitor_report(model: nn.Module, data: DigitsData, anomalies: dict[str, torc
     report["ECE after temperature scaling"] = expected_calibration_error(torch.softmax(logits / temperature, 1), y)
     report["fitted temperature"] = temperature
     if scan:
-        nc = neural_cleanse(model, data.x_val[:n_scan], n_classes=logits.shape[1], seed=seed)
-        report["Neural Cleanse index"] = float(nc["anomaly_index"][int(nc["mask_l1"].argmin())])
+        nc = neural_cleanse(model, data.x_val[:n_scan], n_classes=logits.shape[1], steps=scan_steps, seed=seed)
+        smallest = int(nc["mask_l1"].argmin())               # the label reachable with the smallest trigger
+        report["Neural Cleanse label"] = float(smallest)
+        report["Neural Cleanse index"] = float(nc["anomaly_index"][smallest])
         report["Neural Cleanse flags"] = float(len(nc["flagged"]))
     if triggered is not None:
         clean = x[: len(triggered)]

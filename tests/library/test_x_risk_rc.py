@@ -54,6 +54,7 @@ def test_report_has_one_finite_number_per_monitor(report: dict[str, float]) -> N
         "ECE",
         "ECE after temperature scaling",
         "fitted temperature",
+        "Neural Cleanse label",
         "Neural Cleanse index",
         "Neural Cleanse flags",
         "saliency vs random model",
@@ -62,6 +63,7 @@ def test_report_has_one_finite_number_per_monitor(report: dict[str, float]) -> N
     assert all(isinstance(v, float) and v == v for v in report.values())
     for name in expected - {
         "fitted temperature",
+        "Neural Cleanse label",
         "Neural Cleanse index",
         "Neural Cleanse flags",
         "saliency vs random model",
@@ -69,6 +71,7 @@ def test_report_has_one_finite_number_per_monitor(report: dict[str, float]) -> N
         assert 0.0 <= report[name] <= 1.0, name
     assert -1.0 <= report["saliency vs random model"] <= 1.0
     assert report["fitted temperature"] > 0 and report["Neural Cleanse flags"] in (0.0, 1.0, 2.0, 3.0)
+    assert report["Neural Cleanse label"] in (0.0, 1.0, 2.0)
 
 
 def test_report_directions_on_a_trained_model(report: dict[str, float]) -> None:
@@ -121,6 +124,8 @@ def test_report_is_deterministic_and_leaves_the_global_generator_alone(setting: 
         ({"severity": 0}, "severity"),
         ({"severity": True}, "severity"),
         ({"triggered": torch.zeros(0, 1, 8, 8)}, "triggered"),
+        ({"n_scan": 0}, "n_scan"),
+        ({"scan_steps": 0}, "scan_steps"),
     ],
 )
 def test_bad_options_raise_value_error(setting: dict, kwargs: dict, message: str) -> None:
