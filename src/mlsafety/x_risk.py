@@ -50,7 +50,7 @@ def simulate_recommender(policy: str = "clicks", *, n_users: int = 300, n_items:
     return out
 
 
-# From book/x-risk/existential-hazards.md:592
+# From book/x-risk/existential-hazards.md:593
 import torch
 
 
