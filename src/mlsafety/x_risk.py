@@ -57,7 +57,7 @@ def fit_doubling_time(years, flop) -> tuple[float, float, float]:
     return float(doubling), float(slope), float(intercept)
 
 
-# From book/x-risk/existential-hazards.md:243
+# From book/x-risk/existential-hazards.md:250
 import numpy as np
 
 
@@ -99,7 +99,7 @@ def simulate_recommender(policy: str = "clicks", *, n_users: int = 300, n_items:
     return out
 
 
-# From book/x-risk/existential-hazards.md:580
+# From book/x-risk/existential-hazards.md:593
 import torch
 
 
