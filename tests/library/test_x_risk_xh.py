@@ -33,7 +33,7 @@ def test_click_maximiser_raises_clicks_by_changing_users():
         moving = simulate_recommender("clicks", seed=seed)
         fixed = simulate_recommender("clicks", drift=0.0, seed=seed)
         assert _last(moving, "clicks") > moving["clicks"][:20].mean() + 0.05  # clicks rise over time
-        assert _last(moving, "clicks") > _last(fixed, "clicks") + 0.05       # because users changed
+        assert _last(moving, "clicks") > _last(fixed, "clicks") + 0.05  # because users changed
 
 
 def test_click_maximiser_lowers_welfare_and_diversity_against_the_control():
@@ -56,15 +56,18 @@ def test_without_bait_the_maximiser_recommends_no_bait():
     assert np.all(run["bait_share"] == 0)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"policy": "engagement"}, "unknown policy"),
-    ({"n_users": 1}, "n_users"),
-    ({"steps": 0}, "steps"),
-    ({"n_bait": 40}, "n_bait"),
-    ({"drift": 1.0}, "drift"),
-    ({"drift": -0.1}, "drift"),
-    ({"temperature": 0.0}, "temperature"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"policy": "engagement"}, "unknown policy"),
+        ({"n_users": 1}, "n_users"),
+        ({"steps": 0}, "steps"),
+        ({"n_bait": 40}, "n_bait"),
+        ({"drift": 1.0}, "drift"),
+        ({"drift": -0.1}, "drift"),
+        ({"temperature": 0.0}, "temperature"),
+    ],
+)
 def test_recommender_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         simulate_recommender(**kwargs)
@@ -90,6 +93,7 @@ def test_add_deployment_cue_changes_only_the_cue_column():
 
 def test_add_deployment_cue_is_absent_from_the_digits():
     from mlsafety import load_digits_data
+
     data = load_digits_data(seed=0)
     # The cue is a feature evaluation data never carry: the leftmost column of the digits is (almost) blank.
     assert float(data.x_test[..., 0].max()) <= 0.25
