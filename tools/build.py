@@ -261,7 +261,12 @@ def latex_errors(latex_dir: Path) -> list[str]:
 
 
 def jupyter_book(
-    root: Path, builder: str, output: Path, log_path: Path, options: tuple[str, ...] = ("-W", "-n", "--keep-going")
+    root: Path,
+    builder: str,
+    output: Path,
+    log_path: Path,
+    options: tuple[str, ...] = ("-W", "-n", "--keep-going"),
+    echo: bool = True,
 ) -> tuple[int, str]:
     """Run the build (strict by default), echo its output, and keep the log."""
     cmd = [
@@ -282,7 +287,8 @@ def jupyter_book(
     assert proc.stdout is not None
     for line in proc.stdout:
         captured.append(line)
-        sys.stdout.write(line)
+        if echo:
+            sys.stdout.write(line)
     rc = proc.wait()
     text = "".join(captured)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -316,9 +322,12 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
     config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
+    sphinx = config.get("sphinx") or {}
+    for name, folder in (sphinx.get("local_extensions") or {}).items():  # relative to the config file
+        sphinx["local_extensions"][name] = str(root / folder)
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(out / "_config.yml"))
-    rc, log = jupyter_book(root, "html", out, out / "build.log", options)
+    rc, log = jupyter_book(root, "html", out, out / "build.log", options, echo=False)
     lines = [ANSI.sub("", line) for line in log.splitlines()]
     outside = [line for line in lines if ("WARNING" in line or "ERROR" in line) and OUTSIDE.search(line)]
     problems = [p for p in summarise("\n".join(line for line in lines if line not in outside), root)]
@@ -329,8 +338,9 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
         for problem in problems or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"]:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    if outside:
-        print(f"{len(outside)} reference(s) point outside this page (they resolve in the whole book)")
+    mine = [line for line in outside if line.startswith((f"{root / rel}:", f"{rel}:"))]
+    if mine:  # the glossary's links to other chapters are not counted
+        print(f"{len(mine)} reference(s) point outside this page (they resolve in the whole book)")
     print(f"Built the preview of {rel} in {elapsed:.1f} s. Open: {page}")
     return 0
 
