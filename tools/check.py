@@ -535,13 +535,13 @@ class Checker:
                     )
 
     def check_downloads(self, rel: str, start: int, code: str) -> None:
-        """A code cell line that fetches from the network (comments and strings in comments ignored)."""
+        """The first line of a code cell that fetches from the network (comments ignored): one problem a cell."""
         for number, text in enumerate(code.split("\n")):
             text = text.split("#", 1)[0] if not text.lstrip().startswith(("!", "%")) else text
-            for pattern, what in DOWNLOADS:
-                if pattern.search(text):
-                    self.add(rel, start + number, f"code cell downloads ({what})", OFFLINE_FIX)
-                    break
+            what = next((what for pattern, what in DOWNLOADS if pattern.search(text)), None)
+            if what is not None:
+                self.add(rel, start + number, f"code cell downloads ({what})", OFFLINE_FIX)
+                return
 
     def check_front_matter(self, source: Source, offset: int, text: str) -> None:
         if offset or not source.rel.endswith(".md"):
