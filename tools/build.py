@@ -318,7 +318,7 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     out = build_dir / PREVIEW_DIR
     out.mkdir(parents=True, exist_ok=True)
     back = [name for name in BACK_MATTER if name != docname and (root / f"{name}.md").is_file()]
-    toc = {"format": "jb-book", "root": docname, "chapters": [{"file": name} for name in back]}
+    toc = {"format": "jb-book", "root": docname, **({"chapters": [{"file": name} for name in back]} if back else {})}
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
     config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
@@ -335,7 +335,10 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     page = out / "_build" / "html" / f"{docname}.html"
     if rc != 0 or problems or not page.exists():
         print(f"\nPREVIEW FAILED ({elapsed:.0f} s). Problems:", file=sys.stderr)
-        for problem in problems or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"]:
+        last = next(
+            (line.strip() for line in reversed(lines) if re.match(r"^\w+(\.\w+)*(Error|Exception): ", line)), ""
+        )
+        for problem in problems or [f"jupyter-book exited with {rc} ({last}); see {out / 'build.log'}"]:
             print(f"  {problem}", file=sys.stderr)
         return 1
     mine = [line for line in outside if line.startswith((f"{root / rel}:", f"{rel}:"))]
@@ -349,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", choices=["html", "pdf", "preview", "linkcheck"])
     parser.add_argument("chapter", nargs="?", type=Path, help="preview: the chapter, book/<part>/<lecture>.md")
-    parser.add_argument("--output", type=Path, default=ROOT, help="folder that receives _build/")
+    parser.add_argument("--output", type=Path, help="folder that receives _build/ (default: the root)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
     parser.add_argument("--clean", action="store_true", help="start from an empty _build")
     parser.add_argument(
@@ -361,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: one per core)"
     )
     args = parser.parse_args(argv)
-    root, output = args.root.resolve(), args.output.resolve()
+    root = args.root.resolve()
+    output = (args.output or root).resolve()
     build_dir = output / "_build"
     if args.clean:
         shutil.rmtree(build_dir, ignore_errors=True)
