@@ -863,3 +863,20 @@ def test_contributing_lists_every_message() -> None:
         if not any(all(f in row for f in fragments) for row in rows):
             missing.append(f"tools/check.py:{line}: {' … '.join(fragments)}")
     assert not missing, "CONTRIBUTING.md's table of messages lacks:\n" + "\n".join(missing)
+
+
+def test_template_and_docs_match_the_chapters() -> None:
+    """Issue #21: the template's labels follow the chapters' style; the docs give the real notebook path."""
+    template = (ROOT / "tools" / "chapter-template.md").read_text()
+    targets = re.findall(r"^\(([^)]+)\)=$", template, re.M)
+    names = [n for n in re.findall(r"^\s*(?::label:|name:)\s*(\S+)$", template, re.M) if n != "python3"]
+    assert targets and names
+    assert all(re.fullmatch(r"ch:[a-z-]+|sec-[a-z]+-[a-z0-9-]+", t) for t in targets), targets
+    assert all(re.fullmatch(r"(eq|fig|ex)-[a-z]+-[a-z0-9-]+", n) for n in names), names
+    for doc in ("README.md", "CONTRIBUTING.md"):
+        text = (ROOT / doc).read_text()
+        assert "_build/html/_notebooks/book/<part>/" in text, doc
+        assert "_build/html/_notebooks/<chapter>" not in text, doc
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    for needle in ("make preview", "lecture_materials", "- caption:", "sec-<abbrev>-<topic>", "## No downloads"):
+        assert needle in contributing, needle
