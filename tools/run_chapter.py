@@ -54,8 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.chapter.is_file():
         print(f"{args.chapter}:1: Error: no such file", file=sys.stderr)
         return 2
-    nb = read_notebook(args.chapter)
-    lines = code_cell_lines(args.chapter, nb)
+    if args.chapter.suffix == ".ipynb":  # a notebook has no source lines: cells are named by number only
+        import nbformat
+
+        nb, lines = nbformat.read(args.chapter, as_version=4), {}
+    else:
+        nb = read_notebook(args.chapter)
+        lines = code_cell_lines(args.chapter, nb)
     go_offline()
     os.environ.update(THREAD_ENV)
     client = NotebookClient(
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             if cell.cell_type != "code":
                 continue
             number += 1
-            where = f"{args.chapter}:{lines.get(index, 1)}"
+            where = f"{args.chapter}:{lines[index]}" if index in lines else f"{args.chapter}: code cell {number}"
             start = time.perf_counter()
             try:
                 client.execute_cell(cell, index)

@@ -114,13 +114,13 @@ def test_preview_builds_one_page_in_seconds(tmp_path: Path) -> None:
     assert "preview 42" in page.read_text()
     # the contributor edits the prose and adds a reference to a chapter the preview does not build
     with (root / "chapter.md").open("a") as f:
-        f.write("\nAn edit, and a link to {ref}`sec-elsewhere`.\n")
+        f.write("\nAn edit, and links to {ref}`sec-elsewhere`, {numref}`fig-elsewhere` and {eq}`eq-elsewhere`.\n")
     start = time.perf_counter()
     second = run_tool(str(ROOT / "tools" / "build.py"), "preview", "chapter.md", "--root", str(root), cwd=root)
     elapsed = time.perf_counter() - start
     assert second.returncode == 0, second.stderr + second.stdout[-3000:]
-    assert "1 reference(s) point outside this page" in second.stdout
-    assert "An edit, and a link to" in page.read_text()
+    assert "3 reference(s) point outside this page" in second.stdout
+    assert "An edit, and links to" in page.read_text()
     assert elapsed < PREVIEW_SECONDS, f"the preview took {elapsed:.1f} s (budget {PREVIEW_SECONDS} s)"
 
 
