@@ -168,3 +168,18 @@ def test_package_hash_tracks_every_module(tmp_path: Path) -> None:
     (pkg / "b.py").write_text("B = 2\n")
     assert build.invalidate_if_package_changed(tmp_path, build_dir) is True
     assert not (build_dir / ".jupyter_cache").exists()
+
+
+def test_build_names_a_network_error_with_the_offline_rule(tmp_path: Path) -> None:
+    """What `make book` prints for a cell that failed to download (the executed notebook, without a kernel)."""
+    root = mini_book(tmp_path, 'import urllib.request\nurllib.request.urlopen("https://example.org/x.csv")')
+    nb = build.read_notebook(root / "chapter.md")
+    cell = next(c for c in nb.cells if c.cell_type == "code")
+    cell.outputs = [{"output_type": "error", "ename": "URLError", "evalue": "...", "traceback": []}]
+    error = ("URLError", "<urlopen error [Errno -3] Temporary failure in name resolution>")
+    line = line_of(root / "chapter.md", "import urllib.request")
+    assert build.cell_failure("chapter.md", root / "chapter.md", nb, error) == [
+        f"chapter.md:{line}: a code cell raised URLError: <urlopen error [Errno -3] Temporary failure in name"
+        " resolution> — reproduce with make chapter CHAPTER=chapter.md",
+        f"chapter.md:{line}: {offline.RULE}",
+    ]
