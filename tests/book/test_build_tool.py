@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import build
@@ -173,9 +174,13 @@ def test_package_hash_tracks_every_module(tmp_path: Path) -> None:
 def test_build_names_a_network_error_with_the_offline_rule(tmp_path: Path) -> None:
     """What `make book` prints for a cell that failed to download (the executed notebook, without a kernel)."""
     root = mini_book(tmp_path, 'import urllib.request\nurllib.request.urlopen("https://example.org/x.csv")')
-    nb = build.read_notebook(root / "chapter.md")
-    cell = next(c for c in nb.cells if c.cell_type == "code")
-    cell.outputs = [{"output_type": "error", "ename": "URLError", "evalue": "...", "traceback": []}]
+    # the notebook as build.read_notebook gives it (source_map: 1-based line of each cell's start), built
+    # by hand: another test of this session may have put a stand-in for myst_nb in sys.modules
+    cell = nbformat.v4.new_code_cell("import urllib.request\nurllib.request.urlopen(...)")
+    cell.outputs = [nbformat.v4.new_output("error", ename="URLError", evalue="...", traceback=[])]
+    fence = line_of(root / "chapter.md", "```{code-cell}")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Chapter"), cell])
+    nb.metadata["source_map"] = [12, fence]
     error = ("URLError", "<urlopen error [Errno -3] Temporary failure in name resolution>")
     line = line_of(root / "chapter.md", "import urllib.request")
     assert build.cell_failure("chapter.md", root / "chapter.md", nb, error) == [
