@@ -261,7 +261,7 @@ def selection_with_assortment(x0: float | np.ndarray, b: float | np.ndarray, c: 
     return trajectory
 
 
-# From book/x-risk/review-and-conclusion.md:295
+# From book/x-risk/review-and-conclusion.md:296
 import copy
 from typing import Optional
 
@@ -293,7 +293,7 @@ def _saliency_randomisation_agreement(model: nn.Module, x: torch.Tensor, seed: i
     return float(np.nanmean(rhos)) if not np.all(np.isnan(rhos)) else float("nan")
 
 
-# From book/x-risk/review-and-conclusion.md:328
+# From book/x-risk/review-and-conclusion.md:329
 def _check_report_inputs(data: DigitsData, anomalies: dict, score: str, eps: float, severity: int,
                          triggered: Optional[torch.Tensor], n_scan: int, scan_steps: int) -> None:
     """Raise ValueError with a clear message if monitor_report's inputs are unusable."""
