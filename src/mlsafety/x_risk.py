@@ -122,7 +122,7 @@ def add_deployment_cue(x: torch.Tensor) -> torch.Tensor:
     return add_trigger(x, pattern, mask)
 
 
-# From book/x-risk/safety-capabilities-balance.md:338
+# From book/x-risk/safety-capabilities-balance.md:340
 import numpy as np
 import torch
 from torch import nn
@@ -152,7 +152,7 @@ def train_model_family(x: torch.Tensor, y: torch.Tensor, widths: tuple[int, ...]
     return family
 
 
-# From book/x-risk/safety-capabilities-balance.md:377
+# From book/x-risk/safety-capabilities-balance.md:379
 def safety_metric_panel(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_anomaly: torch.Tensor, *,
                         eps: float = 0.1, steps: int = 10, n_adversarial: int = 200,
                         severities: tuple[int, ...] = (1, 3, 5), seed: int = 0) -> dict[str, float]:
@@ -181,7 +181,7 @@ def safety_metric_panel(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_an
     }
 
 
-# From book/x-risk/safety-capabilities-balance.md:414
+# From book/x-risk/safety-capabilities-balance.md:419
 def _average_ranks(a: np.ndarray) -> np.ndarray:
     """Ranks 1..n of the values in a, ties sharing their average rank (as scipy's rankdata, but faster)."""
     order = np.argsort(a, kind="stable")
