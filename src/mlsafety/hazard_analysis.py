@@ -45,7 +45,7 @@ def risk(
     return float(result) if result.ndim == 0 else result
 
 
-# From book/hazard-analysis/risk-decomposition.md:575
+# From book/hazard-analysis/risk-decomposition.md:594
 import math
 
 
@@ -57,7 +57,7 @@ def nines(reliability: float) -> float:
     return round(-math.log10(1.0 - reliability), 12)   # so that 0.999 gives exactly 3.0
 
 
-# From book/hazard-analysis/risk-decomposition.md:620
+# From book/hazard-analysis/risk-decomposition.md:639
 import math
 
 
