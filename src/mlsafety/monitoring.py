@@ -305,7 +305,7 @@ def fit_temperature(logits, labels) -> float:
     return float(np.exp(result.x))
 
 
-# From book/monitoring/interpretable-uncertainty.md:694
+# From book/monitoring/interpretable-uncertainty.md:755
 def pinball_loss(y, quantile_pred, q: float) -> float:
     """Mean pinball (quantile) loss of predictions of the q-quantile of y, for 0 < q < 1."""
     y_ = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
@@ -489,7 +489,7 @@ def add_trigger(x: torch.Tensor, trigger: torch.Tensor, mask: torch.Tensor) -> t
                          f"to the images {tuple(x.shape)}") from err
 
 
-# From book/monitoring/trojans.md:143
+# From book/monitoring/trojans.md:146
 def attack_success_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor,
                         mask: torch.Tensor, target: int) -> float:
     """Fraction of triggered inputs classified as `target`, over inputs whose true label is not `target`."""
@@ -501,7 +501,7 @@ def attack_success_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
     return (preds == target).float().mean().item()
 
 
-# From book/monitoring/trojans.md:179
+# From book/monitoring/trojans.md:182
 def poison_dataset(x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor, mask: torch.Tensor, target: int,
                    n_poison: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Append n_poison triggered copies of random non-target images, relabelled `target` (originals kept)."""
@@ -518,7 +518,7 @@ def poison_dataset(x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor, mask
     return torch.cat([x, x_poison]), torch.cat([y, y_poison])
 
 
-# From book/monitoring/trojans.md:481
+# From book/monitoring/trojans.md:484
 def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     """|v - median| / (1.4826 * median absolute deviation): a robust z-score for each value."""
     values = torch.as_tensor(values, dtype=torch.float64)
@@ -527,7 +527,7 @@ def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     return (values - median).abs() / mad.clamp_min(1e-12)
 
 
-# From book/monitoring/trojans.md:496
+# From book/monitoring/trojans.md:499
 import torch.nn.functional as F
 
 
@@ -564,7 +564,7 @@ def neural_cleanse(model: torch.nn.Module, x: torch.Tensor, n_classes: int = 10,
             "success": success.cpu(), "flagged": flagged}
 
 
-# From book/monitoring/trojans.md:612
+# From book/monitoring/trojans.md:615
 def strip_entropy(model: torch.nn.Module, x: torch.Tensor, clean_pool: torch.Tensor, n: int = 20,
                   seed: int = 0) -> torch.Tensor:
     """Mean prediction entropy (nats) of each input superimposed (added, clipped to [0, 1]) on n clean images."""
@@ -637,7 +637,7 @@ def modular_addition_data(p: int, train_fraction: float, seed: int = 0
     return x[train], y[train], x[test], y[test]
 
 
-# From book/monitoring/detecting-emergent-behavior.md:589
+# From book/monitoring/detecting-emergent-behavior.md:598
 def optimise_proxy(true_reward, proxy_reward, budgets, *, n_trials: int = 400, seed: int = 0
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Best-of-n selection on the proxy: mean (true, proxy) reward of the chosen candidate for each n."""
@@ -662,7 +662,7 @@ def optimise_proxy(true_reward, proxy_reward, budgets, *, n_trials: int = 400, s
     return np.array(mean_true), np.array(mean_proxy)
 
 
-# From book/monitoring/detecting-emergent-behavior.md:733
+# From book/monitoring/detecting-emergent-behavior.md:744
 def _as_distributions(name: str, probs) -> np.ndarray:
     """Probabilities as a 2-D float array (states x actions) of rows summing to 1; raises ValueError otherwise."""
     if isinstance(probs, torch.Tensor):
