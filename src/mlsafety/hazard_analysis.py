@@ -45,7 +45,7 @@ def risk(
     return float(result) if result.ndim == 0 else result
 
 
-# From book/hazard-analysis/risk-decomposition.md:575
+# From book/hazard-analysis/risk-decomposition.md:594
 import math
 
 
@@ -57,7 +57,7 @@ def nines(reliability: float) -> float:
     return round(-math.log10(1.0 - reliability), 12)   # so that 0.999 gives exactly 3.0
 
 
-# From book/hazard-analysis/risk-decomposition.md:620
+# From book/hazard-analysis/risk-decomposition.md:639
 import math
 
 
@@ -88,7 +88,7 @@ def samples_to_demonstrate(failure_rate: float, confidence: float = 0.95, failur
     return high
 
 
-# From book/hazard-analysis/accident-models.md:126
+# From book/hazard-analysis/accident-models.md:127
 from dataclasses import dataclass
 
 
@@ -115,7 +115,7 @@ class FailureMode:
         return self.severity * self.occurrence * self.detection
 
 
-# From book/hazard-analysis/accident-models.md:154
+# From book/hazard-analysis/accident-models.md:155
 def fmea_table(modes: list[FailureMode], sort_by: str = "rpn") -> str:
     """Format failure modes as a text table, sorted by RPN (or by severity first), highest first."""
     keys = {"rpn": lambda m: (m.rpn, m.severity),
@@ -133,7 +133,7 @@ def fmea_table(modes: list[FailureMode], sort_by: str = "rpn") -> str:
     return "\n".join(lines)
 
 
-# From book/hazard-analysis/accident-models.md:402
+# From book/hazard-analysis/accident-models.md:403
 from typing import Sequence
 
 import numpy as np
