@@ -140,6 +140,12 @@ def task_names(path: Path) -> list[str]:
     return re.findall(r"""^@task\(\s*["']([^"']+)["']""", checks_source(path), re.MULTILINE)
 
 
+def task_points(path: Path) -> dict[str, float]:
+    """Each task's points, from `@task("name", points)` in the checks cell."""
+    pattern = r"""^@task\(\s*["']([^"']+)["']\s*(?:,\s*(?:points\s*=\s*)?([\d.]+))?"""
+    return {name: float(points or 1) for name, points in re.findall(pattern, checks_source(path), re.MULTILINE)}
+
+
 def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.NotebookNode:
     """The student or solution notebook of the assignment at `path` (no outputs)."""
     from chapter_notebooks import Links, chapter_notebook
@@ -163,9 +169,7 @@ def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.Noteb
     runtime = CHECKING.read_text(encoding="utf-8")
     for cell in nb.cells:
         if cell.cell_type == "code" and CHECKS_TAG in cell.metadata.get("tags", []):
-            cell.source = (
-                "# @title The checks: run this cell; you need not read it\n" + runtime + "\n\n" + cell.source
-            )
+            cell.source = "# @title The checks: run this cell; you need not read it\n" + runtime + "\n\n" + cell.source
             cell.metadata["cellView"] = "form"  # Colab shows the title only
             cell.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab collapses it
     nb.metadata["mlsafety_assignment"] = {"name": name, "version": "student" if student else "solution"}
@@ -176,6 +180,7 @@ def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.Noteb
 def default_links():
     """The notebooks' links from _config.yml (as the HTML build would make them without an address)."""
     import yaml
+
     from chapter_notebooks import Links
 
     config = (yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}).get("sphinx", {})
@@ -248,6 +253,11 @@ def parse_grades(cells: list[nbformat.NotebookNode]) -> dict[str, dict]:
     return found
 
 
+def kernel_env() -> dict[str, str]:
+    """One thread per kernel (DESIGN.md: PyTorch oversubscribes small machines); no plot windows."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+
+
 def kill_group(pid: int | None) -> None:
     """Kill a kernel and whatever it started (the kernel leads its own process group)."""
     if not pid:
@@ -268,7 +278,7 @@ def run_submission(
 
     start = time.monotonic()
     names = task_names(source)
-    points = dict(re.findall(r"""^@task\(\s*["']([^"']+)["']\s*,\s*(?:points\s*=\s*)?([\d.]+)""", checks_source(source), re.M))
+    points = task_points(source)
     problem = ""
     try:
         nb = nbformat.read(notebook, as_version=4)
@@ -293,11 +303,10 @@ def run_submission(
                 interrupt_on_timeout=True,
                 resources={"metadata": {"path": str(work)}},
             )
-            env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
             deadline_hit = threading.Event()
             pid = None
             try:
-                with client.setup_kernel(env=env):
+                with client.setup_kernel(env=kernel_env()):
                     pid = getattr(client.km.provisioner, "pid", None)
 
                     def expire() -> None:
@@ -325,12 +334,14 @@ def run_submission(
         grades = parse_grades(extra)
     results = []
     for name in names:
-        worth = float(points.get(name, 1))
+        worth = points.get(name, 1.0)
         found = grades.get(name)
         if found is None:
             results.append(TaskResult(name, False, 0.0, worth, problem or "the check did not run"))
         else:
-            results.append(TaskResult(name, found["passed"], worth if found["passed"] else 0.0, worth, found["message"]))
+            results.append(
+                TaskResult(name, found["passed"], worth if found["passed"] else 0.0, worth, found["message"])
+            )
     return Graded(notebook.name, results, problem, time.monotonic() - start)
 
 
@@ -386,7 +397,9 @@ def grade_folder(
             if not g.results:
                 writer.writerow([g.file, "", "fail", 0, 0, g.problem])
             for r in g.results:
-                writer.writerow([g.file, r.task, "pass" if r.passed else "fail", f"{r.points:g}", f"{r.max_points:g}", r.message])
+                writer.writerow(
+                    [g.file, r.task, "pass" if r.passed else "fail", f"{r.points:g}", f"{r.max_points:g}", r.message]
+                )
     scores = ", ".join(f"{g.file} {g.score:g}/{g.max_score:g}" for g in graded)
     problems = sum(1 for g in graded if g.problem)
     summary = (
@@ -478,7 +491,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {args.folder}: not a folder of notebooks", file=sys.stderr)
             return 2
         graded, summary = grade_folder(
-            args.folder, args.csv or args.folder / "grades.csv", args.assignment, args.cell_timeout, args.notebook_timeout
+            args.folder,
+            args.csv or args.folder / "grades.csv",
+            args.assignment,
+            args.cell_timeout,
+            args.notebook_timeout,
         )
     except AssignmentError as err:
         print(f"error: {err}", file=sys.stderr)
