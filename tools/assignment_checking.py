@@ -33,8 +33,12 @@ def _run_task(name):
     try:
         function()
     except NotImplementedError as err:
-        frames = _traceback.extract_tb(err.__traceback__)
-        where = f"`{frames[-1].name}`" if frames and frames[-1].name != "<module>" else "a function it needs"
+        tb = err.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        code = tb.tb_frame.f_code if tb is not None else None
+        name = getattr(code, "co_qualname", getattr(code, "co_name", "<module>"))  # co_qualname: Python 3.11+
+        where = f"`{name}`" if code is not None and name != "<module>" else "a function it needs"
         return False, f"not done yet: {where} still raises NotImplementedError"
     except AssertionError as err:
         return False, str(err) or "a check failed"

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -375,20 +376,32 @@ def grade_folder(
     cell_timeout: int = CELL_TIMEOUT,
     notebook_timeout: int = NOTEBOOK_TIMEOUT,
     root: Path = ROOT,
+    jobs: int = 1,
 ) -> tuple[list[Graded], str]:
     """Grade every .ipynb in `folder`; write the CSV; return the results and the summary line."""
-    graded = []
+    graded: list[Graded] = []
+    todo: list[tuple[Path, Path]] = []
     for notebook in sorted(folder.glob("*.ipynb")):
         try:
-            source = source_for(notebook, root, assignment)
+            todo.append((notebook, source_for(notebook, root, assignment)))
         except AssignmentError as err:
             graded.append(Graded(notebook.name, [], str(err)))
             print(f"{notebook.name}: {err}", flush=True)
-            continue
-        result = run_submission(notebook, source, cell_timeout, notebook_timeout)
+
+    def report(result: Graded) -> None:
         graded.append(result)
         note = f" ({result.problem})" if result.problem else ""
-        print(f"{notebook.name}: {result.score:g}/{result.max_score:g} in {result.seconds:.0f} s{note}", flush=True)
+        print(f"{result.file}: {result.score:g}/{result.max_score:g} in {result.seconds:.0f} s{note}", flush=True)
+
+    if jobs > 1 and len(todo) > 1:  # each notebook waits on its own kernel: processes, not threads
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            futures = [pool.submit(run_submission, nb, src, cell_timeout, notebook_timeout) for nb, src in todo]
+            for future in futures:
+                report(future.result())
+    else:
+        for notebook, source in todo:
+            report(run_submission(notebook, source, cell_timeout, notebook_timeout))
+    graded.sort(key=lambda g: g.file)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -480,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--assignment", help="the assignment's name, when the notebooks do not say")
     grade.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     grade.add_argument("--notebook-timeout", type=int, default=NOTEBOOK_TIMEOUT, help="seconds per notebook")
+    grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (one kernel each)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
@@ -496,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             args.assignment,
             args.cell_timeout,
             args.notebook_timeout,
+            jobs=args.jobs,
         )
     except AssignmentError as err:
         print(f"error: {err}", file=sys.stderr)

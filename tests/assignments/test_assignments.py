@@ -11,6 +11,7 @@ Every wait has a time limit (the kernel's cells, the notebook as a whole).
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -305,8 +306,10 @@ def test_grade_a_folder_of_submissions(tmp_path):
         str(GRADE_CELL_TIMEOUT),
         "--notebook-timeout",
         str(GRADE_NOTEBOOK_TIMEOUT),
+        "--jobs",
+        "2",
     ]
-    limit = 4 * GRADE_NOTEBOOK_TIMEOUT + 60
+    limit = 2 * GRADE_NOTEBOOK_TIMEOUT + 60
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, cwd=ROOT)
@@ -330,3 +333,56 @@ def test_grade_a_folder_of_submissions(tmp_path):
     endless = {r["message"] for r in rows if r["student_file"].endswith("-endless.ipynb")}
     assert any(f"longer than {GRADE_NOTEBOOK_TIMEOUT} s" in m for m in endless), endless
     assert seconds < limit
+
+
+# --------------------------------------------------------------------------------------------
+# The book: the part lists the finished assignments, and the HTML build publishes their notebooks
+
+
+def test_book_part_lists_every_assignment():
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    assert "caption: Programming assignments" in toc and "file: notebooks/index" in toc
+    assert toc.index("Programming assignments") < toc.index("Back matter")
+    index = (ROOT / "notebooks" / "index.md").read_text(encoding="utf-8")
+    for name in NAMES:
+        assert f"```{{assignment-links}} {name}" in index, f"notebooks/index.md does not link {name}"
+
+
+def test_html_build_writes_and_links_both_notebooks(tmp_path):
+    """A Sphinx build of one page with the directive, using the book's two notebook extensions."""
+    import yaml
+    from sphinx.application import Sphinx
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / an.SOURCE_DIR, src / an.SOURCE_DIR)
+    (src / "notebooks" / "index.md").write_text(
+        "# Assignments\n\n" + "".join(f"```{{assignment-links}} {n}\n```\n\n" for n in NAMES)
+    )
+    (src / "index.md").write_text("# Book\n\n```{toctree}\nnotebooks/index\n```\n")
+    out = tmp_path / "html"
+    app = Sphinx(
+        str(src),
+        None,
+        str(out),
+        str(tmp_path / "doctrees"),
+        "html",
+        confoverrides={
+            "extensions": "myst_parser,chapter_notebooks,assignment_notebooks",
+            "exclude_patterns": "notebooks/assignments/*",
+            "chapter_notebooks_repository": config["chapter_notebooks_repository"],
+        },
+        status=None,
+        warningiserror=True,
+        freshenv=True,
+    )
+    app.build()
+    page = (out / "notebooks" / "index.html").read_text(encoding="utf-8")
+    links = an.default_links()
+    for name in NAMES:
+        for suffix, version in (("", "student"), ("-solution", "solution")):
+            href = f"../_notebooks/assignments/{name}{suffix}.ipynb"
+            assert f'href="{href}"' in page, f"no link to {href}"
+            nb = nbformat.read(out / "notebooks" / href, as_version=4)
+            assert nb.metadata["mlsafety_assignment"] == {"name": name, "version": version}
+        assert f'href="{links.colab_url(f"assignments/{name}")}"' in page
