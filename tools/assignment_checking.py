@@ -44,6 +44,8 @@ def _run_task(name):
         return False, str(err) or "a check failed"
     except KeyboardInterrupt:
         return False, "interrupted (the check ran too long: an endless loop?)"
+    except NameError as err:
+        return False, f"{err}: run the cells above this one first (and finish the tasks they hold)"
     except BaseException as err:  # the student's code may raise anything; report it, do not crash
         frames = _traceback.extract_tb(err.__traceback__)
         line = f" (line {frames[-1].lineno}: `{(frames[-1].line or '').strip()}`)" if frames else ""
