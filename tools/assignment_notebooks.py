@@ -51,6 +51,7 @@ SOURCE_DIR = "notebooks/assignments"
 OUTPUT_SUBDIR = "assignments"  # under the chapters' _notebooks/ folder
 CHECKING = Path(__file__).resolve().parent / "assignment_checking.py"
 CHECKS_TAG = "checks"
+RUNTIME_IMPORT = re.compile(r"^from assignment_checking import [^\n]*$", re.MULTILINE)
 BEGIN, END, STUB = "# BEGIN SOLUTION", "# END SOLUTION", "# STUB:"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 MD_PLACEHOLDER = "*Your answer here.*"
@@ -133,7 +134,19 @@ def checks_source(path: Path) -> str:
     cells = [c for c in nb.cells if c.cell_type == "code" and CHECKS_TAG in c.metadata.get("tags", [])]
     if len(cells) != 1:
         raise AssignmentError(f"{path}: needs exactly one code cell tagged `{CHECKS_TAG}`, found {len(cells)}")
-    return CHECKING.read_text(encoding="utf-8") + "\n\n" + cells[0].source
+    return with_runtime(cells[0].source, path)
+
+
+def with_runtime(source: str, path: Path) -> str:
+    """The checks cell with its line `from assignment_checking import ...` replaced by that module's code.
+
+    The import line lets linters and editors see where `task`, `check`, `expect_close` and
+    `expect_shape` come from; the notebook needs the code itself, since it must run on its own.
+    """
+    if not RUNTIME_IMPORT.search(source):
+        raise AssignmentError(f"{path}: the `{CHECKS_TAG}` cell must start with `from assignment_checking import ...`")
+    runtime = CHECKING.read_text(encoding="utf-8").strip()
+    return RUNTIME_IMPORT.sub(lambda _: runtime, source, count=1)
 
 
 def task_names(path: Path) -> list[str]:
@@ -167,10 +180,9 @@ def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.Noteb
         "The cell above installs the book's library, `mlsafety`, when it is missing (as on Colab) "
         "and does nothing otherwise."
     )
-    runtime = CHECKING.read_text(encoding="utf-8")
     for cell in nb.cells:
         if cell.cell_type == "code" and CHECKS_TAG in cell.metadata.get("tags", []):
-            cell.source = "# @title The checks: run this cell; you need not read it\n" + runtime + "\n\n" + cell.source
+            cell.source = "# @title The checks: run this cell; you need not read it\n" + with_runtime(cell.source, path)
             cell.metadata["cellView"] = "form"  # Colab shows the title only
             cell.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab collapses it
     nb.metadata["mlsafety_assignment"] = {"name": name, "version": "student" if student else "solution"}
