@@ -102,7 +102,7 @@ def split_version(text: str, student: bool, path: Path = Path("?"), regions: lis
                 if markdown:
                     out.append(MD_PLACEHOLDER)
                 elif stubs:
-                    out += stubs
+                    out += [f"{indent}# YOUR CODE HERE", *stubs]
                 else:
                     out += [f"{indent}# YOUR CODE HERE", f'{indent}raise NotImplementedError("your code here")']
             if regions is not None:
@@ -172,7 +172,16 @@ def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.Noteb
         copy = Path(tmp) / path.name
         copy.write_text(text, encoding="utf-8")
         nb = chapter_notebook(copy, docname, Links(links.repository, links.branch, links.package_ref, links.wheel_url))
-    title = next((m.group(1) for c in nb.cells for m in [re.search(r"^# (.+)$", c.source, re.M)] if m), name)
+    title = next(
+        (
+            m.group(1)
+            for c in nb.cells
+            if c.cell_type == "markdown"
+            for m in [re.search(r"^# (.+)$", c.source, re.M)]
+            if m
+        ),
+        name,
+    )
     version = "the starter notebook" if student else "the solution notebook"
     nb.cells[1] = nbformat.v4.new_markdown_cell(
         f"*{title}*, {version}, from *Introduction to ML Safety* "
@@ -314,6 +323,7 @@ def run_submission(
                 kernel_name="python3",
                 allow_errors=True,
                 interrupt_on_timeout=True,
+                shutdown_kernel="immediate",
                 resources={"metadata": {"path": str(work)}},
             )
             deadline_hit = threading.Event()

@@ -84,7 +84,11 @@ class Kernels:
         work = Path(self.tmp.name) / name
         work.mkdir()
         client = NotebookClient(
-            nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+            nb,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(work)}},
         )
         context = client.setup_kernel(env=an.kernel_env())
         context.__enter__()
