@@ -57,6 +57,7 @@ MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 MD_PLACEHOLDER = "*Your answer here.*"
 CELL_TIMEOUT = 120  # seconds per cell when grading; an assignment runs in under 2 minutes in all
 NOTEBOOK_TIMEOUT = 600  # seconds per submitted notebook, checks included
+KERNEL_START_ATTEMPTS = 3  # a kernel that dies before it answers is started again (a port race)
 GRADE_MARK = "@@mlsafety-grade@@"  # tools/assignment_checking.py prints it before each result
 
 
@@ -291,12 +292,55 @@ def kill_group(pid: int | None) -> None:
             pass
 
 
+def _execute(run: nbformat.NotebookNode, work: Path, cell_timeout: int, notebook_timeout: int) -> tuple[str, bool]:
+    """Run the notebook's cells in a fresh kernel in `work`; (what went wrong or "", whether the kernel started)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    client = NotebookClient(
+        run,
+        timeout=cell_timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        shutdown_kernel="immediate",
+        resources={"metadata": {"path": str(work)}},
+    )
+    deadline_hit = threading.Event()
+    pid = None
+    started = False
+    try:
+        with client.setup_kernel(env=kernel_env()):
+            started = True
+            pid = getattr(client.km.provisioner, "pid", None)
+
+            def expire() -> None:
+                deadline_hit.set()
+                kill_group(pid)
+
+            timer = threading.Timer(notebook_timeout, expire)
+            timer.daemon = True
+            timer.start()
+            try:
+                for index, cell in enumerate(run.cells):
+                    client.execute_cell(cell, index)
+            finally:
+                timer.cancel()
+    except DeadKernelError:
+        if deadline_hit.is_set():
+            return f"the notebook ran longer than {notebook_timeout} s and was stopped", started
+        return "the kernel died (the notebook crashed Python, or exited)", started
+    except Exception as err:  # anything else the run throws is the submission's problem, not ours
+        return f"the notebook could not be run ({type(err).__name__}: {str(err)[:200]})", started
+    finally:
+        kill_group(pid)
+    return "", started
+
+
 def run_submission(
     notebook: Path, source: Path, cell_timeout: int = CELL_TIMEOUT, notebook_timeout: int = NOTEBOOK_TIMEOUT
 ) -> Graded:
     """Run one submitted notebook in a fresh kernel in a temporary folder; grade it with `source`'s checks."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
 
     start = time.monotonic()
     names = task_names(source)
@@ -317,43 +361,11 @@ def run_submission(
             work = Path(tmp) / "work"
             work.mkdir()
             shutil.copy2(notebook, work / notebook.name)
-            client = NotebookClient(
-                run,
-                timeout=cell_timeout,
-                kernel_name="python3",
-                allow_errors=True,
-                interrupt_on_timeout=True,
-                shutdown_kernel="immediate",
-                resources={"metadata": {"path": str(work)}},
-            )
-            deadline_hit = threading.Event()
-            pid = None
-            try:
-                with client.setup_kernel(env=kernel_env()):
-                    pid = getattr(client.km.provisioner, "pid", None)
-
-                    def expire() -> None:
-                        deadline_hit.set()
-                        kill_group(pid)
-
-                    timer = threading.Timer(notebook_timeout, expire)
-                    timer.daemon = True
-                    timer.start()
-                    try:
-                        for index, cell in enumerate(run.cells):
-                            client.execute_cell(cell, index)
-                    finally:
-                        timer.cancel()
-            except DeadKernelError:
-                problem = (
-                    f"the notebook ran longer than {notebook_timeout} s and was stopped"
-                    if deadline_hit.is_set()
-                    else "the kernel died (the notebook crashed Python, or exited)"
-                )
-            except Exception as err:  # anything else the run throws is the submission's problem, not ours
-                problem = f"the notebook could not be run ({type(err).__name__}: {str(err)[:200]})"
-            finally:
-                kill_group(pid)
+            for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+                problem, started = _execute(run, work, cell_timeout, notebook_timeout)
+                if started or attempt == KERNEL_START_ATTEMPTS:
+                    break
+                time.sleep(attempt)  # kernels started at once can race for the same ports: try again
         grades = parse_grades(extra)
     results = []
     for name in names:
