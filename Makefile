@@ -3,6 +3,8 @@
 #   make pdf    build the whole-book PDF (installs TeX as root) make bench  build timings
 #   make package  regenerate src/mlsafety from the chapters     make clean  remove _build
 #   make check  fast source checks (no execution)               make lint   every linter CI runs
+#   make chapter CHAPTER=book/<part>/<lecture>.md   run one chapter offline, each cell's time
+#   make preview CHAPTER=book/<part>/<lecture>.md   one chapter's HTML page, in seconds
 
 #   make test-fast  library, source and lint tests (no book build, no browser; under 2 minutes)
 #   make test-full  every test, re-checking every chapter for determinism (the weekly run)
@@ -25,7 +27,7 @@ ifeq ($(TORCH_INDEX),cpu)
 export PIP_EXTRA_INDEX_URL := https://download.pytorch.org/whl/cpu
 endif
 
-.PHONY: assignments grade book html pdf test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter linkcheck browser lighthouse
+.PHONY: assignments grade book html pdf test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter preview linkcheck browser lighthouse
 
 book html: $(STAMP) $(KERNEL_CONFIG) package
 	$(BIN)/python tools/build.py html
@@ -83,11 +85,19 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix tools tests
 	$(BIN)/ruff format tools tests
 
-# Run one chapter in a fresh kernel, with each cell's time: make chapter CHAPTER=book/<part>/<lecture>.md
+# Run one chapter in a fresh kernel with the network off, with each cell's time:
+#   make chapter CHAPTER=book/<part>/<lecture>.md
 chapter: $(STAMP) $(KERNEL_CONFIG) package
 	@test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=book/<part>/<lecture>.md" >&2; exit 2; }
 	$(BIN)/python tools/run_chapter.py $(CHAPTER)
 
+# One chapter's HTML page (with the glossary and bibliography), offline, sharing the book's execution cache:
+#   make preview CHAPTER=book/<part>/<lecture>.md
+preview: $(STAMP) $(KERNEL_CONFIG) package
+	@test -n "$(CHAPTER)" || { echo "usage: make preview CHAPTER=book/<part>/<lecture>.md" >&2; exit 2; }
+	$(BIN)/python tools/build.py preview $(CHAPTER)
+
+# The programming assignments (notebooks/README.md): both notebooks of each, and grading submissions.
 assignments: $(STAMP)
 	$(BIN)/python tools/assignment_notebooks.py build --out _build/assignments
 

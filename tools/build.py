@@ -2,18 +2,24 @@
 
     python tools/build.py html [--output DIR] [--clean]
     python tools/build.py pdf  [--output DIR] [--clean]
+    python tools/build.py preview book/<part>/<lecture>.md   (one chapter's page, in seconds)
     python tools/build.py linkcheck     (needs the network: checks every external link)
 
 What this adds to `jupyter-book build`:
 - strict Sphinx flags (-W -n --keep-going): any warning fails the build;
+- the network is off while chapters execute (tools/offline.py), so a cell that downloads fails;
 - chapters whose code changed are executed first, in parallel (one process per core, one
   thread each: measured 1.7x faster than serial on 2 cores), into the cache Sphinx reads;
-  a failing cell is reported with its chapter, cell and error before Sphinx starts;
+  a failing cell is reported as `path:line` of its first line of code, with its error, before
+  Sphinx starts;
 - the execution cache is cleared when `src/mlsafety` changed since the last build (the cache
   hashes cell sources only, so it cannot see a change in the imported library);
 - the log is kept in <output>/_build/build.log and, on failure, a summary names each file
   with a problem (a failing cell, a broken reference, an unknown citation) and what to do;
-- for PDF, a stale `_build/latex` is removed first and the PDF is copied to a stable path.
+- for PDF, a stale `_build/latex` is removed first and the PDF is copied to a stable path;
+- `preview` builds one chapter's page with the glossary and the bibliography (so terms and
+  citations resolve) from a table of contents of its own in `_build/preview`, sharing the
+  execution cache of the whole build; references to other chapters are counted, not errors.
 """
 
 from __future__ import annotations
@@ -31,10 +37,23 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from offline import go_offline, network_hint  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BROKEN_LINK = re.compile(r"^\(\s*(\S+): line\s+(\d+)\)\s+broken\s+(\S+)\s+-\s+(.*)$")  # Sphinx linkcheck
 PDF_NAME = "mlsafety-book.pdf"
+# Kernels started by our tools log only errors: no "Kernel is running over TCP without encryption"
+# (the Makefile also writes this setting into the venv's IPython config, which jupyter-cache's kernels read).
+KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
+PREVIEW_DIR = "preview"  # under _build/
+BACK_MATTER = ("book/glossary", "book/bibliography")  # built with a preview so {term} and {cite} resolve
+# Sphinx warnings about a target that is not in the pages a preview builds
+OUTSIDE = re.compile(
+    r"undefined label|unknown document|equation not found|Failed to create a cross reference"
+    r"|reference target not found"
+)
 
 
 def package_hash(root: Path) -> str:
@@ -78,10 +97,7 @@ def summarise(log: str, root: Path) -> list[str]:
                 ),
                 "see the log",
             )
-            problems.append(
-                f"{rel}: a code cell raised {error.strip()} — reproduce with "
-                f"`.venv/bin/python tools/run_chapter.py {rel}`"
-            )
+            problems.append(f"{rel}: a code cell raised {error.strip()} — reproduce with make chapter CHAPTER={rel}")
         elif "Execution Failed with traceback" in line or "CellTimeoutError" in line:
             problems.append(
                 f"{rel}: a code cell timed out — make it faster (budget: {CHAPTER_BUDGET_SECONDS} s a chapter)"
@@ -125,7 +141,47 @@ def read_notebook(path: Path):
     return read_myst_markdown_notebook(path.read_text("utf8"), add_source_map=True, path=str(path))
 
 
-def execute_chapter(path: str, timeout: int) -> tuple[str, object, float, str | None]:
+def code_cell_lines(path: Path, nb) -> dict[int, int]:
+    """{notebook cell index: 1-based line in the .md of the cell's first line of code} for code cells."""
+    lines = path.read_text("utf8").splitlines()
+    found = {}
+    for index, (cell, fence) in enumerate(zip(nb.cells, nb.metadata.get("source_map", []), strict=False)):
+        if cell.cell_type != "code":
+            continue
+        first = next((line.rstrip() for line in cell.source.splitlines() if line.strip()), None)
+        found[index] = next(
+            (k + 1 for k in range(fence, len(lines)) if first is not None and lines[k].rstrip() == first),
+            fence,  # the fence itself (source_map is 1-based) if the cell is empty
+        )
+    return found
+
+
+def failing_cell(nb) -> int | None:
+    """Index of the cell that raised (it has an error output) or, after a timeout, the first not run."""
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for index, cell in code:
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return index
+    return next((i for i, c in code if c.get("execution_count") is None), None)
+
+
+def cell_failure(chapter: str, path: Path, nb, error: tuple[str, str]) -> list[str]:
+    """`chapter:line: a code cell raised X: message — reproduce with make chapter ...`, and the offline rule."""
+    index = failing_cell(nb)
+    line = code_cell_lines(path, nb).get(index, 1) if index is not None else 1
+    where = f"{chapter}:{line}"
+    reproduce = f"reproduce with make chapter CHAPTER={chapter}"
+    name, value = error
+    if name == "CellTimeoutError":
+        return [f"{where}: a code cell timed out (limit per cell in _config.yml) — {reproduce}"]
+    value = " ".join(ANSI.sub("", str(value)).split())
+    problems = [f"{where}: a code cell raised {name}: {value} — {reproduce}"]
+    if hint := network_hint(f"{name}: {value}"):
+        problems.append(f"{where}: {hint}")
+    return problems
+
+
+def execute_chapter(path: str, timeout: int) -> tuple[str, object, float, tuple[str, str] | None]:
     """Run one chapter in a fresh kernel (in a worker process); return (path, nb, seconds, error)."""
     from jupyter_cache.executors.utils import single_nb_execution
 
@@ -135,23 +191,14 @@ def execute_chapter(path: str, timeout: int) -> tuple[str, object, float, str | 
         nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False, meta_override=True
     )
     error = None
-    if result.err is not None:
-        error = describe_cell_error(result.err)
+    if result.err is not None:  # (name, message): an exception may not pickle back from the worker
+        err = result.err
+        if "Timeout" in type(err).__name__:
+            error = ("CellTimeoutError", "")
+        else:
+            lines = str(err).strip().splitlines()
+            error = (getattr(err, "ename", type(err).__name__), getattr(err, "evalue", lines[-1] if lines else ""))
     return path, result.nb, result.time, error
-
-
-def describe_cell_error(err: BaseException) -> str:
-    """`ErrorName: message (cell starting 'first line')` for a failed or timed-out cell."""
-    name = getattr(err, "ename", type(err).__name__)
-    value = getattr(err, "evalue", str(err).strip().splitlines()[-1] if str(err).strip() else "")
-    source = str(err).split("-" * 18)
-    first = ""
-    if len(source) >= 3:
-        body = [line for line in source[1].strip().splitlines() if line.strip()]
-        first = body[0] if body else ""
-    if "Timeout" in type(err).__name__:
-        return f"a code cell timed out (limit per cell in _config.yml) — cell starting {first!r}"
-    return f"a code cell raised {name}: {value} — cell starting {first!r}"
 
 
 def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) -> list[str]:
@@ -181,10 +228,8 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
         futures = [pool.submit(execute_chapter, str(root / c), timeout) for c in todo]
         for chapter, future in zip(todo, futures, strict=True):
             path, nb, seconds, error = future.result()
-            if error:
-                problems.append(
-                    f"{chapter}: {error} — reproduce with `.venv/bin/python tools/run_chapter.py {chapter}`"
-                )
+            if error is not None:
+                problems += cell_failure(str(chapter), Path(path), nb, error)
                 continue
             cache.cache_notebook_bundle(
                 CacheBundleIn(nb, path, data={"execution_seconds": seconds}), check_validity=False, overwrite=True
@@ -215,8 +260,15 @@ def latex_errors(latex_dir: Path) -> list[str]:
     return found[:5] or [f"{logs[0]}: LaTeX failed; read the end of this log"]
 
 
-def jupyter_book(root: Path, builder: str, output: Path, log_path: Path) -> tuple[int, str]:
-    """Run the strict build, echo its output, and keep the log."""
+def jupyter_book(
+    root: Path,
+    builder: str,
+    output: Path,
+    log_path: Path,
+    options: tuple[str, ...] = ("-W", "-n", "--keep-going"),
+    echo: bool = True,
+) -> tuple[int, str]:
+    """Run the build (strict by default), echo its output, and keep the log."""
     cmd = [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",
@@ -225,9 +277,7 @@ def jupyter_book(root: Path, builder: str, output: Path, log_path: Path) -> tupl
         builder,
         "--path-output",
         str(output),
-        "-W",
-        "-n",
-        "--keep-going",
+        *options,
     ]
     env = dict(os.environ, **THREAD_ENV)
     proc = subprocess.Popen(
@@ -237,7 +287,8 @@ def jupyter_book(root: Path, builder: str, output: Path, log_path: Path) -> tupl
     assert proc.stdout is not None
     for line in proc.stdout:
         captured.append(line)
-        sys.stdout.write(line)
+        if echo:
+            sys.stdout.write(line)
     rc = proc.wait()
     text = "".join(captured)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -245,10 +296,63 @@ def jupyter_book(root: Path, builder: str, output: Path, log_path: Path) -> tupl
     return rc, text
 
 
+def preview(root: Path, build_dir: Path, chapter: Path) -> int:
+    """Execute one chapter and build its page with the glossary and bibliography; print the file to open."""
+    start = time.perf_counter()
+    path = chapter if chapter.is_absolute() else Path.cwd() / chapter
+    try:
+        rel = path.resolve().relative_to(root)
+    except ValueError:
+        print(f"{chapter}:1: not a page of the book at {root}", file=sys.stderr)
+        return 2
+    if rel.suffix != ".md" or not (root / rel).is_file():
+        print(f"{chapter}:1: no such chapter — give the .md file, e.g. book/<part>/<lecture>.md", file=sys.stderr)
+        return 2
+    docname = rel.with_suffix("").as_posix()
+    failures = preexecute(root, build_dir, [rel] if "{code-cell}" in (root / rel).read_text("utf8") else [], 1)
+    if failures:
+        print(f"\nPREVIEW FAILED: {rel}'s code does not run:", file=sys.stderr)
+        for problem in failures:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    out = build_dir / PREVIEW_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    back = [name for name in BACK_MATTER if name != docname and (root / f"{name}.md").is_file()]
+    toc = {"format": "jb-book", "root": docname, **({"chapters": [{"file": name} for name in back]} if back else {})}
+    (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
+    sphinx = config.get("sphinx") or {}
+    for name, folder in (sphinx.get("local_extensions") or {}).items():  # relative to the config file
+        sphinx["local_extensions"][name] = str(root / folder)
+    (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(out / "_config.yml"))
+    rc, log = jupyter_book(root, "html", out, out / "build.log", options, echo=False)
+    lines = [ANSI.sub("", line) for line in log.splitlines()]
+    outside = [line for line in lines if ("WARNING" in line or "ERROR" in line) and OUTSIDE.search(line)]
+    problems = [p for p in summarise("\n".join(line for line in lines if line not in outside), root)]
+    elapsed = time.perf_counter() - start
+    page = out / "_build" / "html" / f"{docname}.html"
+    if rc != 0 or problems or not page.exists():
+        print(f"\nPREVIEW FAILED ({elapsed:.0f} s). Problems:", file=sys.stderr)
+        last = next(
+            (line.strip() for line in reversed(lines) if re.match(r"^\w+(\.\w+)*(Error|Exception): ", line)), ""
+        )
+        for problem in problems or [f"jupyter-book exited with {rc} ({last}); see {out / 'build.log'}"]:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    mine = [line for line in outside if line.startswith((f"{root / rel}:", f"{rel}:"))]
+    if mine:  # the glossary's links to other chapters are not counted
+        print(f"{len(mine)} reference(s) point outside this page (they resolve in the whole book)")
+    print(f"Built the preview of {rel} in {elapsed:.1f} s. Open: {page}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", choices=["html", "pdf", "linkcheck"])
-    parser.add_argument("--output", type=Path, default=ROOT, help="folder that receives _build/")
+    parser.add_argument("target", choices=["html", "pdf", "preview", "linkcheck"])
+    parser.add_argument("chapter", nargs="?", type=Path, help="preview: the chapter, book/<part>/<lecture>.md")
+    parser.add_argument("--output", type=Path, help="folder that receives _build/ (default: the root)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
     parser.add_argument("--clean", action="store_true", help="start from an empty _build")
     parser.add_argument(
@@ -260,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: one per core)"
     )
     args = parser.parse_args(argv)
-    root, output = args.root.resolve(), args.output.resolve()
+    root = args.root.resolve()
+    output = (args.output or root).resolve()
     build_dir = output / "_build"
     if args.clean:
         shutil.rmtree(build_dir, ignore_errors=True)
@@ -269,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(build_dir / name, ignore_errors=True)
     if invalidate_if_package_changed(root, build_dir):
         print("src/mlsafety changed since the last build: re-executing every chapter")
+    if args.target != "linkcheck":
+        go_offline()  # before any kernel starts: kernels and jupyter-book inherit the namespace
+    if args.target == "preview":
+        if args.chapter is None:
+            parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
+        return preview(root, build_dir, args.chapter)
     builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[args.target]
     if builder == "pdflatex":
         shutil.rmtree(build_dir / "latex", ignore_errors=True)

@@ -13,9 +13,15 @@ What is checked (parsers, not regular expressions, wherever a parser exists):
 - each MyST source (myst-parser's markdown-it parser, nested directives included) and each
   `.ipynb` (nbformat): front matter, unclosed directives, `{cite}` keys, learning objectives /
   readings / exercises in lecture chapters, exercises without solutions, duplicate labels,
-  figures without caption or alt text, outputs in committed notebooks, raw `<script>`,
-  `<iframe>`, `<object>`, `<embed>` and inline event handlers (unless allowed in tools/check.yml).
+  `{ref}` / `{numref}` / `{eq}` targets that no page defines, figures without caption or alt
+  text, outputs in committed notebooks, raw `<script>`, `<iframe>`, `<object>`, `<embed>` and
+  inline event handlers (unless allowed in tools/check.yml), code cells that download.
+- the glossary (book/glossary.md): every `{term}` is defined, no term twice, entries sorted,
+  every entry linked from a chapter, each lecture chapter links at least MIN_TERMS terms.
 - `src/mlsafety` against the `# @save` cells (tools/export_package.py, run in-process).
+
+A name that is not found (citation key, label, glossary term, toc entry, exercise) gets "did you
+mean `x`?" when a known one is close (difflib).
 
 A *lecture chapter* is a source directly inside a part folder, `book/<part>/<lecture>.md`; pages
 directly under `book/` (landing page, bibliography, glossary) and `notebooks/` are not chapters.
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import fnmatch
 import json
 import logging
@@ -32,6 +39,7 @@ import re
 import subprocess
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -93,6 +101,41 @@ VENUE_ANY = (
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 ARXIV = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 HEADING_REQUIRED = (("readings", "Readings"), ("exercises", "Exercises"))
+GLOSSARY = "book/glossary.md"
+MIN_TERMS = 5  # {term} links a lecture chapter makes at least: it marks the terms it introduces
+# Labels Sphinx itself defines (`{ref}` may point at them)
+SPHINX_LABELS = {"genindex", "modindex", "search"}
+REFERENCE_ROLES = {"ref": "label", "numref": "label", "eq": "equation"}
+EXPLICIT_TARGET = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)  # `text <target>` in a role
+# Calls that fetch data from the network, in a code cell's lines (comments removed). The book runs
+# with the network off (tools/offline.py): these fail there, so `make check` names them first.
+DOWNLOADS = [
+    (re.compile(r"\burllib\.request\b|\bfrom\s+urllib\s+import\s+request\b"), "urllib.request"),
+    (re.compile(r"\burlopen\s*\("), "urlopen"),
+    (re.compile(r"\burlretrieve\s*\("), "urlretrieve"),
+    (re.compile(r"\brequests\.(get|post|request|head)\s*\("), "requests"),
+    (re.compile(r"\bhttpx\.(get|post|stream)\s*\("), "httpx"),
+    (re.compile(r"\bdownload\s*=\s*True\b"), "download=True"),
+    (re.compile(r"^\s*!\s*(wget|curl|gdown|git\s+clone)\b"), "a shell download"),
+    (re.compile(r"^\s*[%!]\s*pip3?\s+install\b|^\s*%pip\b"), "pip install"),
+    (re.compile(r"\btorch\.hub\.(load|download_url_to_file|load_state_dict_from_url)\s*\("), "torch.hub"),
+    (re.compile(r"\.from_pretrained\s*\("), "from_pretrained"),
+    (
+        re.compile(r"\b(hf_hub_download|snapshot_download|datasets\.load_dataset)\s*\(|\bfrom\s+datasets\s+import\b"),
+        "the Hugging Face Hub",
+    ),
+    (
+        re.compile(
+            r"\bfetch_(openml|20newsgroups\w*|california_housing|covtype|kddcup99|lfw_\w+|olivetti_faces|rcv1"
+            r"|species_distributions)\s*\("
+        ),
+        "a scikit-learn fetch_* loader",
+    ),
+]
+OFFLINE_FIX = (
+    "the book downloads nothing (cells run with the network off): use data bundled with a package "
+    "(sklearn.datasets.load_digits), data made in code, or a small file in src/mlsafety/data"
+)
 
 
 @dataclass(order=True, frozen=True)
@@ -114,6 +157,7 @@ class Source:
     chapter: bool  # a lecture chapter: needs objectives, readings and exercises
     chunks: list[tuple[int, str]] = field(default_factory=list)  # (0-based first line, text)
     code_cells: list[tuple[int, dict, str]] = field(default_factory=list)  # (1-based line, options, code)
+    code_starts: list[int] = field(default_factory=list)  # 1-based line of each code cell's first code line
 
 
 class Checker:
@@ -123,6 +167,9 @@ class Checker:
         self.cites: list[tuple[str, int, str]] = []  # (path, line, key)
         self.labels: dict[tuple[str, str], tuple[str, int]] = {}  # (kind, name) -> first definition
         self.exercises: list[tuple[str, int, str]] = []
+        self.references: list[tuple[str, int, str, str]] = []  # (path, line, role, target)
+        self.terms: list[tuple[str, int, str]] = []  # (path, line, target) of each {term}
+        self.chapters: dict[str, int] = {}  # lecture chapter -> line of its title
         self.solutions: list[tuple[str, int, str]] = []
         self.allow_html: list[dict] = []
         self.md = None
@@ -197,11 +244,14 @@ class Checker:
                 if candidate.is_file() and (suffix or candidate.suffix in SOURCE_SUFFIXES):
                     listed.append(str(candidate.relative_to(self.root)))
                     return
+            known = [str(Path(f).with_suffix("")) for f in self.source_files([])]
             self.add(
                 "_toc.yml",
                 line,
                 f"lists `{name}` but neither {name}.md nor {name}.ipynb exists",
-                "fix the path (no suffix, relative to the repository root) or create the file",
+                did_you_mean(
+                    name, known, "fix the path (no suffix, relative to the repository root) or create the file"
+                ),
             )
 
         def walk(n: yaml.Node) -> None:
@@ -424,6 +474,7 @@ class Checker:
                         f"clear them: jupyter nbconvert --clear-output --inplace {rel}",
                     )
                 source.code_cells.append((line, dict(cell.metadata), cell.source))
+                source.code_starts.append(line)
         return source
 
     def parser(self, config: dict):
@@ -451,8 +502,9 @@ class Checker:
         for offset, text in source.chunks:
             self.check_front_matter(source, offset, text)
             self.walk_markdown(source, text, offset, found, depth=0, config=config)
-        for line, options, code in source.code_cells:
+        for (line, options, code), start in zip(source.code_cells, source.code_starts, strict=True):
             self.check_figure_cell(source.rel, line, options, code)
+            self.check_downloads(source.rel, start, code)
         if bib_keys is not None:
             for line, key in found.cites:
                 self.counts["citations"] += 1
@@ -461,10 +513,11 @@ class Checker:
                         source.rel,
                         line,
                         f"citation key `{key}` is not in the bibliography",
-                        "fix the key, or add the work to references.bib",
+                        did_you_mean(key, bib_keys, "fix the key, or add the work to references.bib"),
                     )
         if source.chapter:
             title_line = found.title_line or 1
+            self.chapters[source.rel] = title_line
             if not found.objectives:
                 self.add(
                     source.rel,
@@ -480,6 +533,15 @@ class Checker:
                         f'chapter has no "{name}" section',
                         f"add a `## {name}` section, as in {TEMPLATE}",
                     )
+
+    def check_downloads(self, rel: str, start: int, code: str) -> None:
+        """The first line of a code cell that fetches from the network (comments ignored): one problem a cell."""
+        for number, text in enumerate(code.split("\n")):
+            text = text.split("#", 1)[0] if not text.lstrip().startswith(("!", "%")) else text
+            what = next((what for pattern, what in DOWNLOADS if pattern.search(text)), None)
+            if what is not None:
+                self.add(rel, start + number, f"code cell downloads ({what})", OFFLINE_FIX)
+                return
 
     def check_front_matter(self, source: Source, offset: int, text: str) -> None:
         if offset or not source.rel.endswith(".md"):
@@ -564,6 +626,13 @@ class Checker:
                     for key in re.sub(r"\{[^}]*\}", "", child.content).split(","):
                         if key.strip():
                             found.cites.append((line, key.strip()))
+                elif name in REFERENCE_ROLES or name == "term":
+                    explicit = EXPLICIT_TARGET.match(child.content)
+                    target = " ".join((explicit.group(2) if explicit else child.content).split())
+                    if name == "term":
+                        self.terms.append((rel, line, target))
+                    elif target:
+                        self.references.append((rel, line, name, target.lstrip("~")))
                 line += child.content.count("\n")
             elif child.type == "html_inline":
                 self.check_html(rel, line, child.content)
@@ -611,6 +680,7 @@ class Checker:
             options = {}
         if name == "code-cell":
             source.code_cells.append((line, options, body))
+            source.code_starts.append(line + 1 + body_start)
             return
         if name == "raw" and argument.lower() == "html":
             self.check_html(rel, line + 1 + body_start, body)
@@ -741,8 +811,128 @@ class Checker:
                     rel,
                     line,
                     f"solution refers to `{label}`, which is no exercise's label",
-                    "use the `:label:` of the exercise it answers",
+                    did_you_mean(label, known, "use the `:label:` of the exercise it answers"),
                 )
+
+    def check_references(self) -> None:
+        """Every {ref}, {numref} and {eq} names a label, figure name or equation defined in some source."""
+        known: dict[str, set[str]] = {"label": set(SPHINX_LABELS), "equation": set()}
+        for kind, name in self.labels:
+            known.setdefault(kind, set()).add(name.lower() if kind == "label" else name)
+        for rel, line, role, target in self.references:
+            kind = REFERENCE_ROLES[role]
+            if (target.lower() if kind == "label" else target) in known[kind]:
+                continue
+            where = "an equation's `:label:`" if kind == "equation" else "a `(label)=`, figure `name` or `:label:`"
+            self.add(
+                rel,
+                line,
+                f"{{{role}}} target `{target}` is not defined anywhere in the book",
+                did_you_mean(target, known[kind], f"fix the name, or define it with {where}"),
+            )
+
+    # -- glossary ------------------------------------------------------------------------------
+
+    def check_glossary(self, config: dict) -> None:
+        """book/glossary.md against the {term} roles of every page (Sphinx matches terms case-insensitively)."""
+        path = self.root / GLOSSARY
+        if not path.is_file():
+            for rel, line, target in self.terms[:1]:
+                self.add(rel, line, f"{{term}} `{target}` has no glossary to point to", f"restore {GLOSSARY}")
+            return
+        entries, is_sorted, line = self.glossary_entries(path.read_text(encoding="utf-8"), config)
+        if entries is None:
+            self.add(GLOSSARY, line, "has no {glossary} directive", "restore its ```{glossary} block")
+            return
+        defined: dict[str, int] = {}
+        for terms, line, definition in entries:
+            for term in terms:
+                if term_key(term) in defined:
+                    self.add(
+                        GLOSSARY,
+                        line,
+                        f"glossary term `{term}` is already defined at line {defined[term_key(term)]}",
+                        "merge the two entries (terms match case-insensitively)",
+                    )
+                defined.setdefault(term_key(term), line)
+            if not definition:
+                self.add(
+                    GLOSSARY, line, f"glossary term `{terms[0]}` has no definition", "indent its definition below it"
+                )
+        if entries and not is_sorted:
+            self.add(GLOSSARY, 1, "the {glossary} directive has no :sorted: option", "add `:sorted:` below it")
+        order = [unicodedata.normalize("NFD", terms[0].lower()) for terms, _, _ in entries]
+        for before, after, (terms, line, _) in zip(order, order[1:], entries[1:], strict=False):
+            if after < before:
+                self.add(
+                    GLOSSARY,
+                    line,
+                    f"glossary term `{terms[0]}` is out of alphabetical order (it sorts before `{before}`)",
+                    "move it to its place: the source is kept sorted as the page is",
+                )
+        used: set[str] = set()
+        per_chapter: dict[str, int] = {}
+        for rel, line, target in self.terms:
+            if term_key(target) not in defined:
+                self.add(
+                    rel,
+                    line,
+                    f"{{term}} `{target}` is not in the glossary",
+                    did_you_mean(
+                        target,
+                        [t for terms, _, _ in entries for t in terms],
+                        f"add an entry to {GLOSSARY}, or link an existing term with {{term}}`text <term>`",
+                    ),
+                )
+            elif rel != GLOSSARY:
+                used.add(term_key(target))
+            per_chapter[rel] = per_chapter.get(rel, 0) + 1
+        for terms, line, _ in entries:
+            if not any(term_key(t) in used for t in terms):
+                self.add(
+                    GLOSSARY,
+                    line,
+                    f"no page links the glossary term `{terms[0]}`",
+                    "mark its first use with {term} in the chapter that introduces it, or remove the entry",
+                )
+        for rel, line in self.chapters.items():
+            count = per_chapter.get(rel, 0)
+            if count < MIN_TERMS:
+                self.add(
+                    rel,
+                    line,
+                    f"chapter links only {count} glossary term(s), fewer than {MIN_TERMS}",
+                    "mark the first use of each term it introduces with {term}`term` (new terms get an entry"
+                    f" in {GLOSSARY})",
+                )
+
+    def glossary_entries(self, text: str, config: dict) -> tuple[list | None, bool, int]:
+        """([(terms, line, definition lines)], whether `:sorted:` is set, line) of the {glossary} directive."""
+        tokens = [
+            t
+            for t in self.parser(config).parse(text)
+            if t.type in ("fence", "colon_fence") and t.info.strip() == "{glossary}" and t.map
+        ]
+        if not tokens:
+            return None, False, 1
+        options, skipped, body = split_options(tokens[0].content)
+        first = tokens[0].map[0] + 2 + skipped  # file line of the body's first line
+        entries: list[tuple[list[str], int, list[str]]] = []
+        in_definition, was_empty = False, True
+        for i, line in enumerate(body.split("\n")):
+            if not line.strip():
+                was_empty = True
+                continue
+            if not line[0].isspace():
+                if in_definition or not entries or was_empty:
+                    entries.append(([], first + i, []))
+                    in_definition = False
+                entries[-1][0].append(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", line).strip())
+            elif entries:
+                entries[-1][2].append(line.strip())
+                in_definition = True
+            was_empty = False
+        return entries, isinstance(options, dict) and "sorted" in options, tokens[0].map[0] + 1
 
     def check_package(self) -> None:
         if not self.toc_ok or not (self.root / "src" / "mlsafety").is_dir():
@@ -779,6 +969,8 @@ class Checker:
             self.counts["sources"] += 1
             self.check_source(source, config, bib_keys)
         self.check_exercises()
+        self.check_references()
+        self.check_glossary(config)
         self.check_package()
         return len(self.problems)
 
@@ -805,6 +997,17 @@ class DangerousHTML(HTMLParser):
         self.found.extend((offset, name) for name, _ in attrs if name.startswith("on"))
 
     handle_startendtag = handle_starttag
+
+
+def did_you_mean(name: str, known, fix: str) -> str:
+    """`fix`, preceded by "did you mean `x`?" when a known name is close to `name`."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+    return f"did you mean `{close[0]}`? Otherwise {fix}" if close else fix
+
+
+def term_key(term: str) -> str:
+    """How Sphinx compares glossary terms: case-insensitive, whitespace-normalised."""
+    return " ".join(term.split()).lower()
 
 
 def to_python(node: yaml.Node | None) -> object:

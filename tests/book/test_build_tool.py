@@ -1,20 +1,128 @@
-"""The build fails loudly and precisely, and notices a changed library."""
+"""The build, `make chapter` and `make preview` fail loudly and precisely, offline, and notice a changed library."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
+import nbformat
+import pytest
+
 import build
-from conftest import run_build
+import offline
+from conftest import ROOT, run_build
 from minibook import mini_book
 
+BROKEN = """x = 1
+```
 
-def test_failing_cell_fails_the_build_and_names_the_chapter(tmp_path: Path) -> None:
-    root = mini_book(tmp_path, 'x = 1\nraise ValueError("deliberately broken cell")')
+Prose between the cells.
+
+```{code-cell} ipython3
+:tags: [hide-input]
+
+def hidden_states():
+    raise ValueError("deliberately broken cell")
+
+hidden_states()"""
+PREVIEW_SECONDS = 20  # issue #21: a new chapter's preview, with a warm environment
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i + 1 for i, line in enumerate(path.read_text().splitlines()) if needle in line)
+
+
+def run_tool(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        pytest.fail(f"{' '.join(args)} did not finish within {timeout} s: {str(err.stdout)[-2000:]}")
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 (outside any namespace the tools create) serving one small file."""
+    (tmp_path / "served").mkdir()
+    (tmp_path / "served" / "data.csv").write_text("a,b\n1,2\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/data.csv"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # reachable from here, with the network on
+            assert answer.read() == b"a,b\n1,2\n"
+        yield url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_failing_cell_fails_the_build_and_names_the_line(tmp_path: Path) -> None:
+    root = mini_book(tmp_path, BROKEN)
     result = run_build("html", root, root=root)
     assert result.returncode != 0
-    assert "chapter.md: a code cell raised ValueError: deliberately broken cell" in result.stderr
+    line = line_of(root / "chapter.md", "def hidden_states")
+    assert (
+        f"chapter.md:{line}: a code cell raised ValueError: deliberately broken cell — reproduce with"
+        " make chapter CHAPTER=chapter.md"
+    ) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_chapter_reports_a_failing_cell_at_its_line(tmp_path: Path) -> None:
+    root = mini_book(tmp_path, BROKEN)
+    proc = run_tool(str(ROOT / "tools" / "run_chapter.py"), "chapter.md", cwd=root)
+    assert proc.returncode == 1
+    line = line_of(root / "chapter.md", "def hidden_states")
+    first = proc.stderr.splitlines()[0] if proc.stderr.startswith("chapter.md") else proc.stderr.splitlines()[1]
+    assert first == f"chapter.md:{line}: Error: ValueError: deliberately broken cell"
+    assert "Traceback" in proc.stderr or "hidden_states()" in proc.stderr  # the traceback follows
+    assert f"cell   1  line {line_of(root / 'chapter.md', 'x = 1'):4d}  x = 1" in proc.stdout  # code cells counted
+    assert "\x1b[" not in proc.stdout + proc.stderr, "colour codes in a log that is not a terminal"
+    assert "without encryption" not in proc.stdout + proc.stderr
+
+
+def test_a_downloading_cell_fails_offline_with_its_line_and_the_rule(tmp_path: Path, local_server: str) -> None:
+    code = f"import urllib.request\n\ndata = urllib.request.urlopen({local_server!r}, timeout=10).read()"
+    (tmp_path / "book").mkdir()
+    root = mini_book(tmp_path / "book", code)
+    proc = run_tool(str(ROOT / "tools" / "run_chapter.py"), "chapter.md", cwd=root)
+    if "network stays on" in proc.stderr:
+        pytest.skip(f"network namespaces are not allowed here: {proc.stderr.splitlines()[0]}")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = line_of(root / "chapter.md", "import urllib.request")
+    assert f"chapter.md:{line}: Error: URLError: " in proc.stderr
+    assert f"chapter.md:{line}: {offline.RULE}" in proc.stderr
+    # make check names the same cell without running it
+    check = run_tool(str(ROOT / "tools" / "check.py"), "--root", str(root), cwd=root, timeout=120)
+    assert f"chapter.md:{line}: code cell downloads (urllib.request)" in check.stdout
+
+
+def test_preview_builds_one_page_in_seconds(tmp_path: Path) -> None:
+    root = mini_book(tmp_path, "print('preview', 6 * 7)")
+    first = run_tool(str(ROOT / "tools" / "build.py"), "preview", "chapter.md", "--root", str(root), cwd=root)
+    assert first.returncode == 0, first.stderr + first.stdout[-3000:]
+    page = root / "_build" / "preview" / "_build" / "html" / "chapter.html"
+    assert f"Open: {page}" in first.stdout
+    assert "preview 42" in page.read_text()
+    # the contributor edits the prose and adds a reference to a chapter the preview does not build
+    with (root / "chapter.md").open("a") as f:
+        f.write("\nAn edit, and links to {ref}`sec-elsewhere`, {numref}`fig-elsewhere` and {eq}`eq-elsewhere`.\n")
+    start = time.perf_counter()
+    second = run_tool(str(ROOT / "tools" / "build.py"), "preview", "chapter.md", "--root", str(root), cwd=root)
+    elapsed = time.perf_counter() - start
+    assert second.returncode == 0, second.stderr + second.stdout[-3000:]
+    assert "3 reference(s) point outside this page" in second.stdout
+    assert "An edit, and links to" in page.read_text()
+    assert elapsed < PREVIEW_SECONDS, f"the preview took {elapsed:.1f} s (budget {PREVIEW_SECONDS} s)"
 
 
 def test_broken_reference_fails_the_build(tmp_path: Path) -> None:
@@ -61,3 +169,22 @@ def test_package_hash_tracks_every_module(tmp_path: Path) -> None:
     (pkg / "b.py").write_text("B = 2\n")
     assert build.invalidate_if_package_changed(tmp_path, build_dir) is True
     assert not (build_dir / ".jupyter_cache").exists()
+
+
+def test_build_names_a_network_error_with_the_offline_rule(tmp_path: Path) -> None:
+    """What `make book` prints for a cell that failed to download (the executed notebook, without a kernel)."""
+    root = mini_book(tmp_path, 'import urllib.request\nurllib.request.urlopen("https://example.org/x.csv")')
+    # the notebook as build.read_notebook gives it (source_map: 1-based line of each cell's start), built
+    # by hand: another test of this session may have put a stand-in for myst_nb in sys.modules
+    cell = nbformat.v4.new_code_cell("import urllib.request\nurllib.request.urlopen(...)")
+    cell.outputs = [nbformat.v4.new_output("error", ename="URLError", evalue="...", traceback=[])]
+    fence = line_of(root / "chapter.md", "```{code-cell}")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Chapter"), cell])
+    nb.metadata["source_map"] = [12, fence]
+    error = ("URLError", "<urlopen error [Errno -3] Temporary failure in name resolution>")
+    line = line_of(root / "chapter.md", "import urllib.request")
+    assert build.cell_failure("chapter.md", root / "chapter.md", nb, error) == [
+        f"chapter.md:{line}: a code cell raised URLError: <urlopen error [Errno -3] Temporary failure in name"
+        " resolution> — reproduce with make chapter CHAPTER=chapter.md",
+        f"chapter.md:{line}: {offline.RULE}",
+    ]

@@ -79,6 +79,10 @@ CALLS = {
     "attack_success_rate": lambda m: mlsafety.attack_success_rate(m, X, Y, torch.ones(64), MASK, target=0),
     "neural_cleanse": lambda m: mlsafety.neural_cleanse(m, X, n_classes=10, steps=1),
     "strip_entropy": lambda m: mlsafety.strip_entropy(m, X, X, n=2),
+    "safety_metric_panel": lambda m: mlsafety.safety_metric_panel(m, IMAGES, Y, IMAGES, n_adversarial=2),
+    "monitor_report": lambda m: mlsafety.monitor_report(
+        m, mlsafety.DigitsData(IMAGES, Y, IMAGES, Y, IMAGES, Y), {"noise": IMAGES}
+    ),
 }
 
 # Functions that take a model but decide its device themselves (they move the model to

@@ -6,6 +6,7 @@ in it, and compares the check's whole output with the expected lines.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,35 @@ TOC = textwrap.dedent(
           - file: book/part/chapter
       - caption: Back matter
         chapters:
+          - file: book/glossary
           - file: book/bibliography
+    """
+)
+
+GLOSSARY = textwrap.dedent(
+    """\
+    (glossary)=
+    # Glossary
+
+    ```{glossary}
+    :sorted:
+
+    adversarial example
+       An input changed to make a model err, for example by {term}`FGSM`.
+
+    calibration
+       Agreement between a model's confidence and its accuracy.
+
+    FGSM
+    fast gradient sign method
+       A one-step attack.
+
+    PGD
+       Projected gradient descent, an iterated {term}`FGSM`.
+
+    robustness
+       Performance that holds under perturbations.
+    ```
     """
 )
 
@@ -62,7 +91,8 @@ CHAPTER = FRONT + textwrap.dedent(
     (ch:chapter)=
     # A Chapter
 
-    Opening prose {cite}`madry2018towards`.
+    Opening prose {cite}`madry2018towards`. An {term}`Adversarial  example` is made by the
+    {term}`fast method <FGSM>` or {term}`PGD`; {term}`calibration` and {term}`robustness` are measured.
 
     ```{admonition} Learning objectives
     :class: tip
@@ -131,6 +161,7 @@ def valid_project(root: Path) -> Path:
     (root / "book" / "part").mkdir(parents=True)
     (root / "book" / "index.md").write_text("# Mini book\n\nA landing page, not a chapter.\n")
     (root / "book" / "bibliography.md").write_text("# Bibliography\n\n```{bibliography}\n```\n")
+    (root / "book" / "glossary.md").write_text(GLOSSARY)
     (root / "book" / "part" / "chapter.md").write_text(CHAPTER)
     (root / "src" / "mlsafety").mkdir(parents=True)
     assert export_package.main(["--root", str(root)]) == 0
@@ -166,7 +197,7 @@ def test_valid_project_passes(project: Path, capsys: pytest.CaptureFixture[str])
     rc = check.main(["--root", str(project)])
     out = capsys.readouterr().out
     assert rc == 0, out
-    assert out.startswith("check: 3 sources, 4 citations, 2 BibTeX entries — no problems")
+    assert out.startswith("check: 4 sources, 4 citations, 2 BibTeX entries — no problems")
     assert len(out.splitlines()) == 1
 
 
@@ -307,11 +338,11 @@ def test_chapter_sections(project: Path, capsys: pytest.CaptureFixture[str], rem
 
 
 def test_pages_outside_a_part_folder_are_not_chapters(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "book" / "glossary.md").write_text("# Glossary\n\nTerms.\n")
+    (project / "book" / "about.md").write_text("# About\n\nNo objectives, readings or exercises.\n")
     edit(
         project / "_toc.yml",
         "      - file: book/bibliography\n",
-        "      - file: book/bibliography\n      - file: book/glossary\n",
+        "      - file: book/bibliography\n      - file: book/about\n",
     )
     assert run_check(project, capsys)[0] == 0
 
@@ -567,3 +598,285 @@ def test_exit_status_and_stream_for_a_problem(project: Path) -> None:
     assert "book/part/stray.md:1: this source is not listed in _toc.yml" in proc.stdout
     assert "Traceback" not in proc.stderr
     assert "problem(s) in 1 file(s)" in proc.stderr
+
+
+# -- rules a contributor meets in a new chapter (issue #21): each names the exact line ---------------
+
+OFFLINE_FIX = (
+    "the book downloads nothing (cells run with the network off): use data bundled with a package"
+    " (sklearn.datasets.load_digits), data made in code, or a small file in src/mlsafety/data"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "what"),
+    [
+        ('from urllib.request import urlopen  # noqa\ndata = urlopen("https://example.com/x.csv")', "urllib.request"),
+        ('x = 1\nraw = requests.get("https://example.com/x.csv").content', "requests"),
+        ('mnist = torchvision.datasets.MNIST(".", download=True)', "download=True"),
+        ("!wget https://example.com/x.csv", "a shell download"),
+        ("%pip install transformers", "pip install"),
+        ('model = torch.hub.load("pytorch/vision", "resnet18")', "torch.hub"),
+        ('model = AutoModel.from_pretrained("gpt2")', "from_pretrained"),
+        ('x, y = fetch_openml("mnist_784", return_X_y=True)', "a scikit-learn fetch_* loader"),
+    ],
+)
+def test_downloading_cell(project: Path, capsys: pytest.CaptureFixture[str], code: str, what: str) -> None:
+    chapter = project / "book/part/chapter.md"
+    cell = f"```{{code-cell}} ipython3\n:tags: [hide-output]\n\n# a comment about urlopen( is fine\n{code}\n```\n\n"
+    edit(chapter, "(sec-chapter-idea)=", cell + "(sec-chapter-idea)=")
+    marker = {"urllib.request": "urllib.request", "requests": "requests.get"}.get(what, code.split("(")[0][:12])
+    line = line_of(chapter, marker)
+    assert run_check(project, capsys) == (
+        1,
+        [f"book/part/chapter.md:{line}: code cell downloads ({what}) — {OFFLINE_FIX}"],
+    )
+
+
+def test_download_words_in_prose_and_bundled_data_pass(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    cell = (
+        "Nothing here calls `urlopen()` or sets `download=True`.\n\n```{code-cell} ipython3\n"
+        "from sklearn.datasets import load_digits\n\nx, y = load_digits(return_X_y=True)  # not requests.get(...)\n"
+        "def fetch_batch(i):\n    return x[i]\n```\n\n"
+    )
+    edit(chapter, "(sec-chapter-idea)=", cell + "(sec-chapter-idea)=")
+    assert run_check(project, capsys)[0] == 0
+
+
+def test_unknown_citation_key_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "Predict, then check.", "Predict, then check {cite:p}`madry2018toward`.")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, 'madry2018toward`')}: citation key `madry2018toward` is not in"
+            " the bibliography — did you mean `madry2018towards`? Otherwise fix the key, or add the work to"
+            " references.bib"
+        ],
+    )
+
+
+def test_misspelled_solution_label(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "````{solution} ex-chapter-one", "````{solution} ex-chapter-on")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-one') - 1}: exercise `ex-chapter-one` has"
+            " no solution — add a {solution} ex-chapter-one block after it with a worked answer",
+            f"book/part/chapter.md:{line_of(chapter, '{solution}')}: solution refers to `ex-chapter-on`, which is no"
+            " exercise's label — did you mean `ex-chapter-one`? Otherwise use the `:label:` of the exercise it"
+            " answers",
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "target", "close"),
+    [
+        ("ref", "sec-chapter-ide", "sec-chapter-idea"),
+        ("numref", "fig-chapter-lin", "fig-chapter-line"),
+        ("ref", "Figure <fig-chapter-lines>", "fig-chapter-line"),
+        ("eq", "eq-chapter-on", "eq-chapter-one"),
+        ("ref", "no-such-target", None),
+    ],
+)
+def test_reference_to_an_undefined_target(
+    project: Path, capsys: pytest.CaptureFixture[str], role: str, target: str, close: str | None
+) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`{target}`.")
+    name = target.split("<")[-1].rstrip(">")
+    where = "an equation's `:label:`" if role == "eq" else "a `(label)=`, figure `name` or `:label:`"
+    hint = f"did you mean `{close}`? Otherwise " if close else ""
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line_of(chapter, 'See {')}: {{{role}}} target `{name}` is not defined anywhere in"
+            f" the book — {hint}fix the name, or define it with {where}"
+        ],
+    )
+
+
+def test_references_that_resolve(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    refs = (
+        "{ref}`SEC-chapter-idea`, {ref}`the idea <sec-chapter-idea>`, {numref}`Figure %s <fig-chapter-line>`,"
+        " {eq}`eq-chapter-one`, {ref}`ex-chapter-one`, {ref}`ch:chapter`, {ref}`glossary`, {ref}`genindex`"
+    )
+    edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {refs}.")
+    assert run_check(project, capsys)[0] == 0
+
+
+def test_toc_entry_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(project / "_toc.yml", "- file: book/part/chapter\n", "- file: book/part/chaptr\n")
+    rc, lines = run_check(project, capsys)
+    assert rc == 1
+    assert lines[:2] == [
+        "_toc.yml:7: lists `book/part/chaptr` but neither book/part/chaptr.md nor book/part/chaptr.ipynb exists"
+        " — did you mean `book/part/chapter`? Otherwise fix the path (no suffix, relative to the repository root)"
+        " or create the file",
+        "book/part/chapter.md:1: this source is not listed in _toc.yml, so it is not in the book"
+        " — add it to _toc.yml under its part (or delete it)",
+    ]
+    # and, since the chapter is out of the book, its saved cells are no longer in the package
+    assert all(line.startswith("src/mlsafety/") and "out of sync" in line for line in lines[2:])
+
+
+# -- the glossary (these rules lived in tests/source/test_glossary.py) --------------------------------
+
+
+def test_unknown_glossary_term_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "Predict, then check.", "Predict, then check {term}`calibratoin` and {term}`PGD attack`.")
+    line = line_of(chapter, "calibratoin")
+    fix = "add an entry to book/glossary.md, or link an existing term with {term}`text <term>`"
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line}: {{term}} `PGD attack` is not in the glossary — {fix}",
+            f"book/part/chapter.md:{line}: {{term}} `calibratoin` is not in the glossary — did you mean"
+            f" `calibration`? Otherwise {fix}",
+        ],
+    )
+
+
+def test_terms_in_code_are_not_roles(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(
+        chapter,
+        "(sec-chapter-idea)=",
+        "```{code-cell} ipython3\n# {term}`not a role`\nx = 1\n```\n\n(sec-chapter-idea)=",
+    )
+    assert run_check(project, capsys)[0] == 0
+
+
+def test_chapter_with_too_few_glossary_links(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    edit(chapter, "{term}`PGD`; {term}`calibration` and {term}`robustness`", "PGD; calibration and robustness")
+    glossary = project / "book/glossary.md"
+    unused = "mark its first use with {term} in the chapter that introduces it, or remove the entry"
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/glossary.md:{line_of(glossary, 'calibration')}: no page links the glossary term `calibration`"
+            f" — {unused}",
+            f"book/glossary.md:{line_of(glossary, 'PGD')}: no page links the glossary term `PGD` — {unused}",
+            f"book/glossary.md:{line_of(glossary, 'robustness')}: no page links the glossary term `robustness`"
+            f" — {unused}",
+            "book/part/chapter.md:13: chapter links only 2 glossary term(s), fewer than 5 — mark the first use of"
+            " each term it introduces with {term}`term` (new terms get an entry in book/glossary.md)",
+        ],
+    )
+
+
+def test_glossary_duplicates_order_and_definitions(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    glossary = project / "book/glossary.md"
+    edit(glossary, "its accuracy.\n", "its accuracy.\n\nCalibration\n   Twice.\n")
+    edit(glossary, "under perturbations.\n", "under perturbations.\n\nbackdoor\n")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/glossary.md:{line_of(glossary, 'Calibration')}: glossary term `Calibration` is already defined"
+            f" at line {line_of(glossary, 'calibration')} — merge the two entries (terms match case-insensitively)",
+            f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` has no definition — indent"
+            " its definition below it",
+            f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` is out of alphabetical order"
+            " (it sorts before `robustness`) — move it to its place: the source is kept sorted as the page is",
+            f"book/glossary.md:{line_of(glossary, 'backdoor')}: no page links the glossary term `backdoor` — mark its"
+            " first use with {term} in the chapter that introduces it, or remove the entry",
+        ],
+    )
+
+
+def test_glossary_needs_the_sorted_option(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(project / "book/glossary.md", ":sorted:\n", "")
+    assert run_check(project, capsys) == (
+        1,
+        ["book/glossary.md:1: the {glossary} directive has no :sorted: option — add `:sorted:` below it"],
+    )
+
+
+def test_unknown_term_in_a_definition(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    glossary = project / "book/glossary.md"
+    edit(glossary, "an iterated {term}`FGSM`", "an iterated {term}`BIM`")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/glossary.md:{line_of(glossary, 'BIM')}: {{term}} `BIM` is not in the glossary — add an entry to"
+            " book/glossary.md, or link an existing term with {term}`text <term>`"
+        ],
+    )
+
+
+def test_the_book_has_a_glossary_that_covers_the_chapters() -> None:
+    """What test_glossary.py asserted about the book beyond the rules: the glossary is listed and full."""
+    checker = check.Checker(ROOT)
+    assert "book/glossary.md" in checker.check_toc(checker.load_config())
+    entries, is_sorted, _ = checker.glossary_entries((ROOT / check.GLOSSARY).read_text(), checker.load_config())
+    assert entries is not None and is_sorted and len(entries) >= 60
+
+
+# -- CONTRIBUTING.md explains every message ----------------------------------------------------------
+
+
+def message_templates() -> list[tuple[int, list[str]]]:
+    """(line, constant fragments) of the `what` part of every `self.add(...)` in tools/check.py."""
+    import ast
+
+    tree = ast.parse((ROOT / "tools" / "check.py").read_text())
+    found = []
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add"
+            and len(node.args) == 4
+        ):
+            continue
+        what = node.args[2]
+        if isinstance(what, ast.Constant):
+            parts = [what.value]
+        elif isinstance(what, ast.JoinedStr):
+            parts = [v.value for v in what.values if isinstance(v, ast.Constant)]
+        else:
+            continue  # a message taken from elsewhere (an export_package error)
+        fragments = [f for p in parts for f in (p.replace("`", " ").split("  ")) if len(f.strip()) > 2]
+        found.append((node.lineno, [plain(f) for f in fragments]))
+    return found
+
+
+def plain(text: str) -> str:
+    """Text without backticks, runs of spaces, or spaces before punctuation (as the table writes it)."""
+    return re.sub(r"\s+([,.;:)])", r"\1", " ".join(text.replace("`", " ").split()))
+
+
+def test_contributing_lists_every_message() -> None:
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    section = text.split("## The check", 1)[1].split("\n## ", 1)[0]
+    rows = [plain(row) for row in section.splitlines() if row.startswith("| ")]
+    templates = message_templates()
+    assert len(templates) > 30
+    missing = []
+    for line, fragments in templates:
+        if not any(all(f in row for f in fragments) for row in rows):
+            missing.append(f"tools/check.py:{line}: {' … '.join(fragments)}")
+    assert not missing, "CONTRIBUTING.md's table of messages lacks:\n" + "\n".join(missing)
+
+
+def test_template_and_docs_match_the_chapters() -> None:
+    """Issue #21: the template's labels follow the chapters' style; the docs give the real notebook path."""
+    template = (ROOT / "tools" / "chapter-template.md").read_text()
+    targets = re.findall(r"^\(([^)]+)\)=$", template, re.M)
+    names = [n for n in re.findall(r"^\s*(?::label:|name:)\s*(\S+)$", template, re.M) if n != "python3"]
+    assert targets and names
+    assert all(re.fullmatch(r"ch:[a-z-]+|sec-[a-z]+-[a-z0-9-]+", t) for t in targets), targets
+    assert all(re.fullmatch(r"(eq|fig|ex)-[a-z]+-[a-z0-9-]+", n) for n in names), names
+    for doc in ("README.md", "CONTRIBUTING.md"):
+        text = (ROOT / doc).read_text()
+        assert "_build/html/_notebooks/book/<part>/" in text, doc
+        assert "_build/html/_notebooks/<chapter>" not in text, doc
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    for needle in ("make preview", "lecture_materials", "- caption:", "sec-<abbrev>-<topic>", "## No downloads"):
+        assert needle in contributing, needle
