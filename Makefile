@@ -11,6 +11,8 @@
 #   make gpu-check  every chapter on the GPU and on the CPU, compared (skips without CUDA)
 #   make lighthouse  Lighthouse scores of the built pages (installs Chromium and npm tools as root)
 #   make book TORCH_INDEX=cpu  install the small CPU-only torch from PyTorch's CPU index
+#   make assignments  student and solution notebooks of the assignments, in _build/assignments/
+#   make grade NOTEBOOKS=dir/  grade submitted assignment notebooks (CSV in dir/grades.csv; JOBS=2 runs two at once)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -25,7 +27,7 @@ ifeq ($(TORCH_INDEX),cpu)
 export PIP_EXTRA_INDEX_URL := https://download.pytorch.org/whl/cpu
 endif
 
-.PHONY: book html pdf test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter preview linkcheck browser lighthouse
+.PHONY: assignments grade book html pdf test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter preview linkcheck browser lighthouse
 
 book html: $(STAMP) $(KERNEL_CONFIG) package
 	$(BIN)/python tools/build.py html
@@ -94,6 +96,14 @@ chapter: $(STAMP) $(KERNEL_CONFIG) package
 preview: $(STAMP) $(KERNEL_CONFIG) package
 	@test -n "$(CHAPTER)" || { echo "usage: make preview CHAPTER=book/<part>/<lecture>.md" >&2; exit 2; }
 	$(BIN)/python tools/build.py preview $(CHAPTER)
+
+# The programming assignments (notebooks/README.md): both notebooks of each, and grading submissions.
+assignments: $(STAMP)
+	$(BIN)/python tools/assignment_notebooks.py build --out _build/assignments
+
+grade: $(STAMP) $(KERNEL_CONFIG)
+	@test -n "$(NOTEBOOKS)" || { echo "usage: make grade NOTEBOOKS=dir/ [JOBS=2]" >&2; exit 2; }
+	$(BIN)/python tools/assignment_notebooks.py grade "$(NOTEBOOKS)" --jobs $(or $(JOBS),1)
 
 # External links (needs the network; the weekly workflow runs it).
 linkcheck: $(STAMP) package
