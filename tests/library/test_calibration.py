@@ -215,8 +215,7 @@ def test_conformal_quantile_rank_and_coverage() -> None:
     # 1 - alpha + 1 / (n + 1) without ties
     rng = np.random.default_rng(0)
     n, alpha = 50, 0.1
-    covered = [rng.standard_normal() <= mlsafety.conformal_quantile(rng.standard_normal(n), alpha)
-               for _ in range(4000)]
+    covered = [rng.standard_normal() <= mlsafety.conformal_quantile(rng.standard_normal(n), alpha) for _ in range(4000)]
     assert 1 - alpha - 0.015 <= np.mean(covered) <= 1 - alpha + 1 / (n + 1) + 0.015
 
 
