@@ -209,7 +209,7 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epoc
     return history
 
 
-# From book/background/deep-learning-review.md:1040
+# From book/background/deep-learning-review.md:1080
 def shift_images(x: torch.Tensor, dx: int = 0, dy: int = 0) -> torch.Tensor:
     """Shift images (..., H, W) right by dx and down by dy pixels (negative: left/up), filling with 0."""
     out = torch.zeros_like(x)
@@ -220,7 +220,7 @@ def shift_images(x: torch.Tensor, dx: int = 0, dy: int = 0) -> torch.Tensor:
     return out
 
 
-# From book/background/deep-learning-review.md:1133
+# From book/background/deep-learning-review.md:1204
 def _as_numpy(values) -> np.ndarray:
     """A NumPy copy of a list, array or tensor (on any device)."""
     if isinstance(values, torch.Tensor):
@@ -242,7 +242,7 @@ def seed_interval(values, confidence: float = 0.95) -> tuple[float, float, float
     return mean, mean - half, mean + half
 
 
-# From book/background/deep-learning-review.md:1156
+# From book/background/deep-learning-review.md:1227
 def bootstrap_interval(statistic: Callable[..., float], *arrays, n_resamples: int = 1000,
                        confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
     """statistic(*arrays) and its percentile-bootstrap interval, resampling rows of the arrays jointly."""
@@ -258,7 +258,7 @@ def bootstrap_interval(statistic: Callable[..., float], *arrays, n_resamples: in
     return float(statistic(*data)), float(low), float(high)
 
 
-# From book/background/deep-learning-review.md:1235
+# From book/background/deep-learning-review.md:1306
 class MultiHeadSelfAttention(nn.Module):
     """Multi-head scaled dot-product self-attention, optionally causal; keeps the last attention weights."""
 
@@ -284,7 +284,7 @@ class MultiHeadSelfAttention(nn.Module):
         return self.proj((weights @ v).transpose(1, 2).reshape(n, t, -1))
 
 
-# From book/background/deep-learning-review.md:1277
+# From book/background/deep-learning-review.md:1348
 class TransformerBlock(nn.Module):
     """Pre-norm transformer block: x + attn(LN(x)), then x + MLP(LN(x)) with a GELU MLP."""
 
@@ -302,7 +302,7 @@ class TransformerBlock(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 
-# From book/background/deep-learning-review.md:1320
+# From book/background/deep-learning-review.md:1391
 class RowTransformer(nn.Module):
     """A tiny transformer classifier for (N, 1, 8, 8) images: each image row is one token."""
 

@@ -163,7 +163,7 @@ def swiss_cheese_failure_rate(hole_probs: Sequence[float], n_trials: int = 100_0
     return passed / n_trials
 
 
-# From book/hazard-analysis/black-swans.md:179
+# From book/hazard-analysis/black-swans.md:198
 import numpy as np
 
 

@@ -140,6 +140,23 @@ def test_scores_are_monotone_in_confidence():
     assert energy_score(uniform).item() == pytest.approx(-np.log(4))
 
 
+def test_uniform_cross_entropy_score_values_and_invariance():
+    torch.manual_seed(0)
+    logits = torch.randn(40, 5) * 2
+    s = mlsafety.uniform_cross_entropy_score(logits)
+    # minus the cross-entropy from the uniform distribution to the softmax, computed directly
+    direct = torch.log_softmax(logits.double(), dim=-1).mean(dim=-1)
+    assert torch.allclose(s, direct)
+    # its maximum, -log K, is reached at the uniform softmax; every other softmax scores lower
+    assert mlsafety.uniform_cross_entropy_score(torch.zeros(1, 5)).item() == pytest.approx(-np.log(5))
+    assert torch.all(s <= -np.log(5) + 1e-12)
+    # like the MSP, it ignores a shift of all logits; it equals the energy plus the mean logit
+    assert torch.allclose(mlsafety.uniform_cross_entropy_score(logits + 7.0), s)
+    assert torch.allclose(s, energy_score(logits) + logits.double().mean(dim=-1))
+    # more confident logits score as less anomalous
+    assert torch.all(mlsafety.uniform_cross_entropy_score(3 * logits) < s)
+
+
 def test_energy_rejects_bad_temperature():
     with pytest.raises(ValueError):
         energy_score(torch.zeros(2, 3), temperature=0.0)

@@ -204,3 +204,25 @@ def test_pinball_loss_invalid_input() -> None:
         mlsafety.pinball_loss(np.zeros(2), np.zeros(3), 0.5)
     with pytest.raises(ValueError, match="equal length"):
         mlsafety.pinball_loss(np.zeros(0), np.zeros(0), 0.5)
+
+
+def test_conformal_quantile_rank_and_coverage() -> None:
+    scores = np.arange(1.0, 10.0)  # n = 9: rank ceil(10 * 0.8) = 8 for alpha = 0.2
+    assert mlsafety.conformal_quantile(scores, 0.2) == 8.0
+    assert mlsafety.conformal_quantile(torch.tensor(scores[::-1].copy()), 0.2) == 8.0  # order and type free
+    assert mlsafety.conformal_quantile(scores, 0.05) == np.inf  # rank 10 > n: the set must be everything
+    # exchangeable calibration and test scores: average coverage is at least 1 - alpha, and at most
+    # 1 - alpha + 1 / (n + 1) without ties
+    rng = np.random.default_rng(0)
+    n, alpha = 50, 0.1
+    covered = [rng.standard_normal() <= mlsafety.conformal_quantile(rng.standard_normal(n), alpha) for _ in range(4000)]
+    assert 1 - alpha - 0.015 <= np.mean(covered) <= 1 - alpha + 1 / (n + 1) + 0.015
+
+
+def test_conformal_quantile_invalid_input() -> None:
+    with pytest.raises(ValueError, match="alpha must"):
+        mlsafety.conformal_quantile(np.ones(5), 0.0)
+    with pytest.raises(ValueError, match="finite"):
+        mlsafety.conformal_quantile(np.array([]), 0.1)
+    with pytest.raises(ValueError, match="finite"):
+        mlsafety.conformal_quantile(np.array([1.0, np.nan]), 0.1)
