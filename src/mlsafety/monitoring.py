@@ -473,7 +473,7 @@ def linear_probe_accuracy(train_features: torch.Tensor, train_labels: torch.Tens
         return float((probe(f_te).argmax(1) == y_te).float().mean())
 
 
-# From book/monitoring/trojans.md:108
+# From book/monitoring/trojans.md:109
 import torch
 
 
@@ -489,7 +489,7 @@ def add_trigger(x: torch.Tensor, trigger: torch.Tensor, mask: torch.Tensor) -> t
                          f"to the images {tuple(x.shape)}") from err
 
 
-# From book/monitoring/trojans.md:146
+# From book/monitoring/trojans.md:147
 def attack_success_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor,
                         mask: torch.Tensor, target: int) -> float:
     """Fraction of triggered inputs classified as `target`, over inputs whose true label is not `target`."""
@@ -501,7 +501,7 @@ def attack_success_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
     return (preds == target).float().mean().item()
 
 
-# From book/monitoring/trojans.md:182
+# From book/monitoring/trojans.md:183
 def poison_dataset(x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor, mask: torch.Tensor, target: int,
                    n_poison: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Append n_poison triggered copies of random non-target images, relabelled `target` (originals kept)."""
@@ -518,7 +518,7 @@ def poison_dataset(x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor, mask
     return torch.cat([x, x_poison]), torch.cat([y, y_poison])
 
 
-# From book/monitoring/trojans.md:484
+# From book/monitoring/trojans.md:519
 def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     """|v - median| / (1.4826 * median absolute deviation): a robust z-score for each value."""
     values = torch.as_tensor(values, dtype=torch.float64)
@@ -527,7 +527,7 @@ def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     return (values - median).abs() / mad.clamp_min(1e-12)
 
 
-# From book/monitoring/trojans.md:499
+# From book/monitoring/trojans.md:534
 import torch.nn.functional as F
 
 
@@ -564,7 +564,7 @@ def neural_cleanse(model: torch.nn.Module, x: torch.Tensor, n_classes: int = 10,
             "success": success.cpu(), "flagged": flagged}
 
 
-# From book/monitoring/trojans.md:615
+# From book/monitoring/trojans.md:650
 def strip_entropy(model: torch.nn.Module, x: torch.Tensor, clean_pool: torch.Tensor, n: int = 20,
                   seed: int = 0) -> torch.Tensor:
     """Mean prediction entropy (nats) of each input superimposed (added, clipped to [0, 1]) on n clean images."""
