@@ -578,7 +578,7 @@ def strip_entropy(model: torch.nn.Module, x: torch.Tensor, clean_pool: torch.Ten
     return -(logp.exp() * logp).sum(1).view(len(x), n).mean(1)
 
 
-# From book/monitoring/detecting-emergent-behavior.md:143
+# From book/monitoring/detecting-emergent-behavior.md:166
 import numpy as np
 import torch
 
@@ -620,7 +620,7 @@ def sequence_accuracy(per_token_acc, length: int):
     return float(out) if out.ndim == 0 else out
 
 
-# From book/monitoring/detecting-emergent-behavior.md:313
+# From book/monitoring/detecting-emergent-behavior.md:336
 def modular_addition_data(p: int, train_fraction: float, seed: int = 0
                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """All pairs (a, b) with label (a + b) mod p, randomly split: (x_train, y_train, x_test, y_test)."""
@@ -637,7 +637,7 @@ def modular_addition_data(p: int, train_fraction: float, seed: int = 0
     return x[train], y[train], x[test], y[test]
 
 
-# From book/monitoring/detecting-emergent-behavior.md:598
+# From book/monitoring/detecting-emergent-behavior.md:646
 def optimise_proxy(true_reward, proxy_reward, budgets, *, n_trials: int = 400, seed: int = 0
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Best-of-n selection on the proxy: mean (true, proxy) reward of the chosen candidate for each n."""
@@ -662,7 +662,7 @@ def optimise_proxy(true_reward, proxy_reward, budgets, *, n_trials: int = 400, s
     return np.array(mean_true), np.array(mean_proxy)
 
 
-# From book/monitoring/detecting-emergent-behavior.md:744
+# From book/monitoring/detecting-emergent-behavior.md:823
 def _as_distributions(name: str, probs) -> np.ndarray:
     """Probabilities as a 2-D float array (states x actions) of rows summing to 1; raises ValueError otherwise."""
     if isinstance(probs, torch.Tensor):
