@@ -158,7 +158,7 @@ def adversarial_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps
     return train_classifier(model, x, y, epochs=epochs, loss_fn=loss_fn, **train_kwargs)
 
 
-# From book/robustness/adversarial-robustness.md:1121
+# From book/robustness/adversarial-robustness.md:1172
 def smoothing_noise_loss(sigma: float,
                          seed: int = 0) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
     """A loss_fn for train_classifier: cross-entropy on inputs with added N(0, sigma^2) noise."""
@@ -189,7 +189,7 @@ def _smoothing_counts(model: nn.Module, x: torch.Tensor, sigma: float, num: int,
     return torch.stack(counts)
 
 
-# From book/robustness/adversarial-robustness.md:1153
+# From book/robustness/adversarial-robustness.md:1204
 def smoothed_predict(model: nn.Module, x: torch.Tensor, sigma: float, n: int, alpha: float = 0.001,
                      seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
     """Cohen et al.'s PREDICT: labels of the smoothed classifier, -1 where a binomial test abstains."""
