@@ -231,7 +231,7 @@ def certify(model: nn.Module, x: torch.Tensor, sigma: float, n0: int, n: int, al
     return labels, radii
 
 
-# From book/robustness/black-swan-robustness.md:254
+# From book/robustness/black-swan-robustness.md:258
 import math
 from typing import Callable, Sequence
 
@@ -243,7 +243,7 @@ from torch import nn
 from mlsafety.background import accuracy, model_device, predict_logits
 
 
-# From book/robustness/black-swan-robustness.md:267
+# From book/robustness/black-swan-robustness.md:271
 CORRUPTIONS = ("gaussian_noise", "impulse_noise", "blur", "fog", "contrast", "pixelate", "occlusion",
                "translate", "rotate")
 CORRUPTION_LEVELS = {                        # the parameter of each kind at severities 1..5
@@ -265,7 +265,7 @@ def _warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-# From book/robustness/black-swan-robustness.md:294
+# From book/robustness/black-swan-robustness.md:298
 def corrupt(x: torch.Tensor, kind: str, severity: int, seed: int = 0) -> torch.Tensor:
     """Digits-C: images (N, 1, H, W) in [0, 1] under corruption `kind` at severity 1..5, clipped to [0, 1]."""
     if kind not in CORRUPTION_LEVELS:
@@ -315,7 +315,7 @@ def corrupt(x: torch.Tensor, kind: str, severity: int, seed: int = 0) -> torch.T
     return out.clamp(0.0, 1.0)
 
 
-# From book/robustness/black-swan-robustness.md:420
+# From book/robustness/black-swan-robustness.md:424
 def corruption_errors(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kinds: Sequence[str] = CORRUPTIONS,
                       severities: Sequence[int] = (1, 2, 3, 4, 5), seed: int = 0) -> dict[str, np.ndarray]:
     """Error rate of `model` on Digits-C: {kind: array with one error per severity}."""
@@ -350,7 +350,7 @@ def relative_mean_corruption_error(errors: dict[str, np.ndarray], clean_error: f
     return mean_corruption_error(degradation, baseline_degradation)
 
 
-# From book/robustness/black-swan-robustness.md:626
+# From book/robustness/black-swan-robustness.md:630
 def mixup_loss(alpha: float = 0.2,
                seed: int = 0) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
     """A loss_fn for train_classifier on mixup pairs lam*x_i + (1-lam)*x_j with lam ~ Beta(alpha, alpha)."""
@@ -368,7 +368,7 @@ def mixup_loss(alpha: float = 0.2,
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:678
+# From book/robustness/black-swan-robustness.md:682
 AUGMIX_OPS = ("shear_x", "shear_y", "zoom", "thicken", "thin", "posterize", "solarize")
 
 
@@ -415,7 +415,7 @@ def augmix(x: torch.Tensor, strength: float = 1.0, width: int = 3, max_depth: in
     return keep * x + (1 - keep) * mixed
 
 
-# From book/robustness/black-swan-robustness.md:730
+# From book/robustness/black-swan-robustness.md:734
 def augmix_loss(strength: float = 1.0, consistency: float = 0.0,
                 seed: int = 0) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
     """A loss_fn for train_classifier: cross-entropy on AugMix images or, if consistency > 0, cross-entropy on
@@ -438,7 +438,7 @@ def augmix_loss(strength: float = 1.0, consistency: float = 0.0,
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:810
+# From book/robustness/black-swan-robustness.md:814
 def ifs_fractals(n: int, size: int = 8, n_maps: int = 3, n_points: int = 2000, seed: int = 0) -> torch.Tensor:
     """n grey-scale fractal images (n, 1, size, size) in [0, 1], each the attractor of a random affine IFS."""
     rng = np.random.default_rng(seed)
