@@ -495,7 +495,7 @@ def linear_probe_accuracy(train_features: torch.Tensor, train_labels: torch.Tens
         return float((probe(f_te).argmax(1) == y_te).float().mean())
 
 
-# From book/monitoring/trojans.md:108
+# From book/monitoring/trojans.md:109
 import torch
 
 
@@ -511,7 +511,7 @@ def add_trigger(x: torch.Tensor, trigger: torch.Tensor, mask: torch.Tensor) -> t
                          f"to the images {tuple(x.shape)}") from err
 
 
-# From book/monitoring/trojans.md:146
+# From book/monitoring/trojans.md:147
 def attack_success_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor,
                         mask: torch.Tensor, target: int) -> float:
     """Fraction of triggered inputs classified as `target`, over inputs whose true label is not `target`."""
@@ -523,7 +523,7 @@ def attack_success_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
     return (preds == target).float().mean().item()
 
 
-# From book/monitoring/trojans.md:182
+# From book/monitoring/trojans.md:183
 def poison_dataset(x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor, mask: torch.Tensor, target: int,
                    n_poison: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Append n_poison triggered copies of random non-target images, relabelled `target` (originals kept)."""
@@ -540,7 +540,7 @@ def poison_dataset(x: torch.Tensor, y: torch.Tensor, trigger: torch.Tensor, mask
     return torch.cat([x, x_poison]), torch.cat([y, y_poison])
 
 
-# From book/monitoring/trojans.md:484
+# From book/monitoring/trojans.md:519
 def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     """|v - median| / (1.4826 * median absolute deviation): a robust z-score for each value."""
     values = torch.as_tensor(values, dtype=torch.float64)
@@ -549,7 +549,7 @@ def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     return (values - median).abs() / mad.clamp_min(1e-12)
 
 
-# From book/monitoring/trojans.md:499
+# From book/monitoring/trojans.md:534
 import torch.nn.functional as F
 
 
@@ -586,7 +586,7 @@ def neural_cleanse(model: torch.nn.Module, x: torch.Tensor, n_classes: int = 10,
             "success": success.cpu(), "flagged": flagged}
 
 
-# From book/monitoring/trojans.md:615
+# From book/monitoring/trojans.md:650
 def strip_entropy(model: torch.nn.Module, x: torch.Tensor, clean_pool: torch.Tensor, n: int = 20,
                   seed: int = 0) -> torch.Tensor:
     """Mean prediction entropy (nats) of each input superimposed (added, clipped to [0, 1]) on n clean images."""
@@ -600,7 +600,7 @@ def strip_entropy(model: torch.nn.Module, x: torch.Tensor, clean_pool: torch.Ten
     return -(logp.exp() * logp).sum(1).view(len(x), n).mean(1)
 
 
-# From book/monitoring/detecting-emergent-behavior.md:143
+# From book/monitoring/detecting-emergent-behavior.md:166
 import numpy as np
 import torch
 
@@ -642,7 +642,7 @@ def sequence_accuracy(per_token_acc, length: int):
     return float(out) if out.ndim == 0 else out
 
 
-# From book/monitoring/detecting-emergent-behavior.md:313
+# From book/monitoring/detecting-emergent-behavior.md:336
 def modular_addition_data(p: int, train_fraction: float, seed: int = 0
                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """All pairs (a, b) with label (a + b) mod p, randomly split: (x_train, y_train, x_test, y_test)."""
@@ -659,7 +659,7 @@ def modular_addition_data(p: int, train_fraction: float, seed: int = 0
     return x[train], y[train], x[test], y[test]
 
 
-# From book/monitoring/detecting-emergent-behavior.md:598
+# From book/monitoring/detecting-emergent-behavior.md:646
 def optimise_proxy(true_reward, proxy_reward, budgets, *, n_trials: int = 400, seed: int = 0
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Best-of-n selection on the proxy: mean (true, proxy) reward of the chosen candidate for each n."""
@@ -684,7 +684,7 @@ def optimise_proxy(true_reward, proxy_reward, budgets, *, n_trials: int = 400, s
     return np.array(mean_true), np.array(mean_proxy)
 
 
-# From book/monitoring/detecting-emergent-behavior.md:744
+# From book/monitoring/detecting-emergent-behavior.md:823
 def _as_distributions(name: str, probs) -> np.ndarray:
     """Probabilities as a 2-D float array (states x actions) of rows summing to 1; raises ValueError otherwise."""
     if isinstance(probs, torch.Tensor):

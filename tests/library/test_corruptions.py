@@ -172,3 +172,44 @@ def test_augmix_loss_plugs_into_training(consistency: float, digits: mlsafety.Di
     assert history["train_loss"][-1] < history["train_loss"][0]
     with pytest.raises(ValueError, match="consistency"):
         mlsafety.augmix_loss(consistency=-1.0)
+
+
+def test_ifs_fractals_shape_range_and_seed() -> None:
+    pics = mlsafety.ifs_fractals(5, seed=0)
+    assert pics.shape == (5, 1, 8, 8) and pics.dtype == torch.float32
+    assert float(pics.min()) >= 0.0 and float(pics.max()) <= 1.0
+    assert torch.allclose(pics.amax(dim=(1, 2, 3)), torch.ones(5)), "each picture is scaled to peak 1"
+    assert torch.equal(pics, mlsafety.ifs_fractals(5, seed=0))
+    assert not torch.equal(pics, mlsafety.ifs_fractals(5, seed=1))
+
+
+def test_pixmix_keeps_shape_and_range_and_is_seeded(images: torch.Tensor) -> None:
+    mixing = mlsafety.ifs_fractals(10, seed=0)
+    out = mlsafety.pixmix(images, mixing, seed=0)
+    assert out.shape == images.shape and out.dtype == images.dtype
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    assert torch.equal(out, mlsafety.pixmix(images, mixing, seed=0))
+    assert not torch.equal(out, mlsafety.pixmix(images, mixing, seed=1))
+    assert not torch.equal(out, images)
+    other = mlsafety.ifs_fractals(10, seed=1)
+    assert torch.equal(mlsafety.pixmix(images, mixing, k=0, seed=0), mlsafety.pixmix(images, other, k=0, seed=0)), (
+        "with no mixing rounds the mixing set plays no part"
+    )
+    assert not torch.equal(mlsafety.pixmix(images, mixing, seed=0), mlsafety.pixmix(images, other, seed=0))
+
+
+def test_pixmix_loss_plugs_into_training(digits: mlsafety.DigitsData) -> None:
+    mlsafety.seed_everything(0)
+    model = mlsafety.MLP(hidden=(32,))
+    history = mlsafety.train_classifier(
+        model,
+        digits.x_train[:256],
+        digits.y_train[:256],
+        epochs=3,
+        loss_fn=mlsafety.pixmix_loss(mlsafety.ifs_fractals(20, seed=0), seed=0),
+        seed=0,
+    )
+    assert all(np.isfinite(history["train_loss"]))
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    with pytest.raises(ValueError, match="mixing_set"):
+        mlsafety.pixmix_loss(torch.empty(0, 1, 8, 8))

@@ -68,6 +68,7 @@ CALLS = {
     "corruption_errors": lambda m: mlsafety.corruption_errors(m, IMAGES, Y, kinds=("gaussian_noise",), severities=(1,)),
     "mixup_loss": lambda m: mlsafety.mixup_loss()(m, X, Y),
     "augmix_loss": lambda m: mlsafety.augmix_loss()(m, IMAGES, Y),
+    "pixmix_loss": lambda m: mlsafety.pixmix_loss(mlsafety.ifs_fractals(4, seed=0))(m, IMAGES, Y),
     "odin_score": lambda m: mlsafety.odin_score(m, X),
     "penultimate_features": lambda m: mlsafety.penultimate_features(ProbeMLP(m), X),
     "outlier_exposure_loss": lambda m: mlsafety.outlier_exposure_loss(X)(m, X, Y),
