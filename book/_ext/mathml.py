@@ -51,6 +51,8 @@ def mathml(tex: str, display: str, node: nodes.Node) -> str:
             "write it another way (for example \\operatorname{arg}\\max for \\arg\\max)",
             location=node,
         )
+    if display == "block":  # it scrolls when wider than the screen, so the keyboard can reach it (WCAG 2.1.1)
+        out = out.replace("<math ", '<math tabindex="0" ', 1)
     return out
 
 
