@@ -36,6 +36,7 @@ CHROMIUM_FLAGS = [
 
 SETUP_HINT = "run `make test` (tools/setup_browser.sh installs Chromium and the npm tools) or that script alone"
 
+GZIP_LEVEL = 6  # what a static host such as GitHub Pages sends (tests/book/test_browser.py counts with it)
 COMPRESSIBLE = (".html", ".css", ".js", ".svg", ".json", ".txt", ".xml", ".map")
 
 
@@ -64,7 +65,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
         if not (self.gzip_text and wants_gzip and path.suffix in COMPRESSIBLE and path.is_file()):
             return super().send_head()
-        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        body = gzip.compress(path.read_bytes(), compresslevel=GZIP_LEVEL, mtime=0)
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))
         self.send_header("Content-Encoding", "gzip")

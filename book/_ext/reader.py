@@ -10,9 +10,8 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
   and the eight small stylesheets of Sphinx and its extensions are served as one file (each
   request held up the first paint: Lighthouse's simulated first paint on the landing page fell
   from 2.9 s to 2.3 s without them).
-- MathJax loads only on pages with math, and typesets only the equations near the viewport (its
-  `ui/lazy` extension; it typesets all of them before printing), so a long chapter does not block
-  the page while every equation is laid out.
+- No math script at all: book/_ext/mathml.py renders the math as MathML when the book is built
+  (issue #19).
 - Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
   text the reader sees first.
 - `html_baseurl` can be set from the environment (BOOK_BASEURL), for a deployment at another
@@ -54,11 +53,6 @@ def configure(app: Sphinx, config: Config) -> None:
     context = dict(config.html_context or {})
     context.setdefault("default_mode", "auto")
     config.html_context = context
-    mathjax = dict(config.mathjax3_config or {})
-    loader = dict(mathjax.get("loader") or {})
-    loader["load"] = list(dict.fromkeys([*(loader.get("load") or []), "ui/lazy"]))
-    mathjax["loader"] = loader
-    config.mathjax3_config = mathjax
     if os.environ.get("BOOK_BASEURL"):
         config.html_baseurl = os.environ["BOOK_BASEURL"]
     if config.html_baseurl:
@@ -87,11 +81,6 @@ def tidy_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for raw in list(doctree.findall(nodes.raw)):
         if "html" in raw.get("format", "") and has_thebe_marker(raw.astext()):
             raw.parent.remove(raw)
-
-
-def is_mathjax(script: object) -> bool:
-    body = getattr(script, "attributes", {}).get("body", "")
-    return "mathjax" in str(getattr(script, "filename", "") or "").lower() or "window.MathJax" in body
 
 
 def plain_local_stylesheet(css: object) -> bool:
@@ -172,16 +161,11 @@ def should_defer(script: object) -> bool:
 
 
 def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: nodes.document | None) -> None:
-    """Drop thebe's scripts and stylesheet when thebe is off, and MathJax from pages without math;
-    defer the other scripts, except on the search page, whose own scripts (written by Sphinx's
-    search template, not deferrable here) need doctools.js at once.
-
-    (Sphinx loads MathJax on a page when any page in its toctree has math, so the landing page
-    loaded it for the chapters' equations.)
+    """Drop thebe's scripts and stylesheet when thebe is off; defer the other scripts, except on
+    the search page, whose own scripts (written by Sphinx's search template, not deferrable here)
+    need doctools.js at once.
     """
     drop_thebe = not thebe_enabled(app.config)
-    has_math = doctree is None or any(isinstance(n, (nodes.math, nodes.math_block)) for n in doctree.findall())
-    no_math = not has_math
     for key in ("script_files", "css_files"):
         if key not in context:
             continue
@@ -189,8 +173,6 @@ def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
         for item in context[key]:
             body = getattr(item, "attributes", {}).get("body", "")
             if drop_thebe and (has_thebe_marker(item) or has_thebe_marker(body)):
-                continue
-            if no_math and key == "script_files" and is_mathjax(item):
                 continue
             if key == "script_files" and pagename != "search" and should_defer(item):
                 item = type(item)(item.filename, priority=item.priority, **{**item.attributes, "defer": "defer"})

@@ -2,7 +2,8 @@
 
 Every page of the site is served from 127.0.0.1 and opened as a reader would open it, and
 - loads with no console error, no failed request, and no request to any other origin;
-- has its math typeset by the site's own MathJax, with no TeX error and no raw TeX left showing;
+- shows its math with JavaScript off (MathML rendered when the book is built, issue #19), with no
+  raw TeX in the text, in any heading or in any link text, and loads no math script;
 - passes axe-core (WCAG 2.0/2.1 A and AA, and axe's best practices) in light mode, and its
   colour-contrast rule in dark mode, where figures also keep a white background;
 and on a chapter the things readers use work: keyboard skip link, search, copy buttons, the
@@ -16,6 +17,7 @@ Set-up: tools/setup_browser.sh (run by `make test`) installs Chromium and `npm c
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,46 +52,42 @@ WAIT_MS = 30_000  # navigation and Playwright's own waits
 JS_SECONDS = 90  # a script run in the page (scrolling through a long chapter, typesetting its math)
 AXE_SECONDS = 120  # one axe-core scan of a long page
 
-# Runs in the page: scroll to the end like a reader, half a screen at a time (lazy figures and
-# equations load on the way). At each stop, every equation on the screen must be typeset within
-# a few seconds; returns those that were not (where they are, and their raw text).
+# Runs in the page: scroll to the end like a reader, half a screen at a time (lazy figures load on
+# the way).
 SCROLL_THROUGH = """async () => {
-  const pause = ms => new Promise(done => setTimeout(done, ms));
-  const onScreen = el => { const r = el.getBoundingClientRect();
-    return el.checkVisibility() && r.bottom > 0 && r.top < window.innerHeight && r.height > 0; };
-  const typeset = el => el.querySelector('mjx-container mjx-math') !== null;
-  const where = el => (el.closest('[id]') || {id: '?'}).id + ': ' + el.textContent.trim().slice(0, 60);
-  const math = [...document.querySelectorAll('span.math, div.math')];
-  if (math.length && window.MathJax) await MathJax.startup.promise;
-  const raw = new Set();
   for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight / 2) {
     window.scrollTo(0, y);
     await new Promise(done => requestAnimationFrame(done));
-    for (let waited = 0; waited < 5000 && math.some(el => onScreen(el) && !typeset(el)); waited += 50) await pause(50);
-    math.filter(el => onScreen(el) && !typeset(el)).forEach(el => raw.add(where(el)));
   }
   window.scrollTo(0, 0);
-  return [...raw];
 }"""
 
-# Then, forcing the equations no reader has opened yet (folded solutions), every equation
-# typesets with no TeX error, and no raw TeX delimiters are left in the text.
-MATH_STATE = """async () => {
-  const all = [...document.querySelectorAll('span.math, div.math')];
-  const state = {equations: all.length, mathjax: typeof window.MathJax !== 'undefined'};
-  if (!all.length || !state.mathjax) return state;
-  await MathJax.startup.promise;
-  if (MathJax.startup.document.lazyTypesetAll) await MathJax.startup.document.lazyTypesetAll();
+# Runs in the page (with the page's own JavaScript off): every formula is MathML that the browser
+# lays out as math (MathML Core), and takes up room on the screen once its folded block (an
+# exercise's solution, a hidden cell) is opened; no raw TeX is left in the text, and none in a
+# heading or a link's text (the table of contents, cross-references, previous and next).
+MATH_STATE = r"""() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
   const where = el => (el.closest('[id]') || {id: '?'}).id;
-  state.notTypeset = all.filter(el => el.querySelector('mjx-container mjx-math') === null).map(where);
-  state.texErrors = [...document.querySelectorAll('mjx-merror')]
-    .map(el => el.getAttribute('data-mjx-error') || el.textContent);
-  const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
-  state.rawTex = [];
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (node.parentElement.closest('pre, code, script, style, mjx-container, .highlight')) continue;
-    if (/\\$\\$|\\\\\\(|\\\\\\[/.test(node.textContent)) state.rawTex.push(node.textContent.trim().slice(0, 80));
+  const formulas = [...document.querySelectorAll('math')];
+  const state = {equations: formulas.length, mathScripts: [], notMath: [], empty: [], rawTex: [], texInLinks: []};
+  state.mathScripts = [...document.scripts].map(s => s.src + s.textContent.slice(0, 200))
+    .filter(s => /mathjax|katex/i.test(s)).map(s => s.slice(0, 80));
+  for (const el of formulas) {
+    if (!getComputedStyle(el).display.includes('math')) state.notMath.push(where(el));
+    else if (el.checkVisibility() && !(el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().height > 0))
+      state.empty.push(where(el));
   }
+  const tex = /\\\(|\\\[|\$\$|\\(?:[a-zA-Z]{2,}|[{}_^|,;!])/;
+  const skip = 'pre, code, script, style, math, .highlight, .cell_output, kbd, samp';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest(skip) || !tex.test(node.textContent)) continue;
+    const text = node.textContent.trim().slice(0, 80);
+    if (node.parentElement.closest('a, h1, h2, h3, h4, h5, h6, nav, title')) state.texInLinks.push(text);
+    else state.rawTex.push(where(node.parentElement) + ': ' + text);
+  }
+  if (tex.test(document.title)) state.texInLinks.push('title: ' + document.title);
   return state;
 }"""
 
@@ -223,22 +221,13 @@ DARK_FIGURES = """() => [...document.querySelectorAll('.bd-content img')]
 def test_page_offline_typeset_and_accessible_in_light_and_dark(visit, path: str) -> None:
     """One visit per page: everything in light mode, then contrast and figures in dark mode."""
     seen = visit(path)
-    shown_raw = seen.run(SCROLL_THROUGH, "scrolling through the page")
+    seen.run(SCROLL_THROUGH, "scrolling through the page")
     try:
         seen.page.wait_for_load_state("networkidle")
     except PlaywrightError as err:
         pytest.fail(f"{path}: the page kept loading (waited for the network to go quiet): {str(err).splitlines()[0]}")
     problems = [f"request outside the site: {u}" for u in seen.outside_requests()]
     problems += seen.errors
-    math = seen.run(MATH_STATE, "typesetting every equation")
-    if math["equations"]:
-        if not math["mathjax"]:
-            problems.append(f"{math['equations']} equations but MathJax is not loaded")
-        else:
-            problems += [f"equation on screen but not typeset after 5 s (in #{t})" for t in shown_raw[:5]]
-            problems += [f"equation never typeset (in #{t})" for t in math["notTypeset"][:5]]
-            problems += [f"TeX error: {t}" for t in math["texErrors"][:5]]
-            problems += [f"raw TeX in the text: {t!r}" for t in math["rawTex"][:5]]
     problems += [f"axe: {v}" for v in seen.axe({"runOnly": {"type": "tag", "values": AXE_TAGS}, "rules": AXE_EXTRA})]
     # Dark mode, on the same page (every lazy figure and equation is loaded by now). Plots are
     # drawn for a white page: in dark mode each keeps a white card around it.
@@ -247,6 +236,34 @@ def test_page_offline_typeset_and_accessible_in_light_and_dark(visit, path: str)
     problems += [f"figure without a white background in dark mode: {src}" for src in dark_figures]
     problems += [f"axe (dark): {v}" for v in seen.axe({"runOnly": {"type": "rule", "values": ["color-contrast"]}})]
     assert not problems, f"{path}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_math_shows_without_javascript(visit, path: str) -> None:
+    """Math is part of the page (MathML), not the work of a script: with JavaScript off every formula
+    is laid out as math, and no raw TeX shows in the text, a heading or a link (issue #19)."""
+    seen = visit(path, java_script_enabled=False)
+    math = seen.page.evaluate(MATH_STATE)
+    problems = [f"loads a math script: {s}" for s in math["mathScripts"]]
+    problems += [f"formula not laid out as MathML (in #{t})" for t in math["notMath"][:5]]
+    problems += [f"formula with no size on the screen (in #{t})" for t in math["empty"][:5]]
+    problems += [f"raw TeX in the text: {t!r}" for t in math["rawTex"][:5]]
+    problems += [f"raw TeX in a heading or link text: {t!r}" for t in math["texInLinks"][:5]]
+    assert not problems, f"{path} ({math['equations']} formulas):\n  " + "\n  ".join(problems)
+
+
+# Lighthouse's page weight budget (issue #19): a chapter's HTML, compressed as GitHub Pages sends it.
+CHAPTER_HTML_GZIP_BYTES = 400_000
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_html_is_light(site_dir: Path, chapter: str) -> None:
+    html = (site_dir / chapter).read_bytes()
+    sent = len(gzip.compress(html, compresslevel=browser.GZIP_LEVEL, mtime=0))
+    assert sent <= CHAPTER_HTML_GZIP_BYTES, (
+        f"{chapter}: {sent / 1000:.0f} kB compressed (at most {CHAPTER_HTML_GZIP_BYTES / 1000:.0f} kB); "
+        "move long outputs or data out of the page"
+    )
 
 
 def test_stored_dark_mode_applies_on_load(visit) -> None:
