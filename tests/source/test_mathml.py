@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from docutils import nodes
+from sphinx.errors import SphinxWarning
 
 from conftest import ROOT
 
@@ -58,6 +59,12 @@ def test_every_formula_in_the_book_converts(caplog: pytest.LogCaptureFixture) ->
 
 
 def test_unconverted_tex_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    out = mathml.mathml(r"\arg\max_x f(x)", "inline", nodes.math())
+    try:
+        out = mathml.mathml(r"\arg\max_x f(x)", "inline", nodes.math())
+    except SphinxWarning as err:
+        # A strict (-W) Sphinx build earlier in this test process leaves Sphinx's logger turning
+        # warnings into this exception, as it does in the strict build itself.
+        assert "does not convert (\\arg)" in str(err)
+        return
     assert out.startswith("<math")
     assert any("does not convert (\\arg)" in r.getMessage() for r in caplog.records), caplog.text
