@@ -2,6 +2,7 @@
 
     python tools/build.py html [--output DIR] [--clean]
     python tools/build.py pdf  [--output DIR] [--clean]
+    python tools/build.py html|pdf --edition instructor   (the edition with solutions, in _build/instructor)
     python tools/build.py preview book/<part>/<lecture>.md   (one chapter's page, in seconds)
     python tools/build.py linkcheck     (needs the network: checks every external link)
 
@@ -296,6 +297,28 @@ def jupyter_book(
     return rc, text
 
 
+def configured_edition(root: Path) -> str:
+    """The edition _config.yml builds (sphinx: config: book_edition), `student` if unset."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    return str(((config.get("sphinx") or {}).get("config") or {}).get("book_edition", "student"))
+
+
+def overlay_config(root: Path, build_dir: Path, out: Path, **sphinx_config: object) -> Path:
+    """A copy of _config.yml in `out` that shares the book's execution cache, with Sphinx values set.
+
+    jupyter-book takes a whole other config file (`--config`), not single overrides, so this writes one.
+    """
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
+    sphinx = config.setdefault("sphinx", {})
+    for name, folder in (sphinx.get("local_extensions") or {}).items():  # relative to the config file
+        sphinx["local_extensions"][name] = str(root / folder)
+    sphinx.setdefault("config", {}).update(sphinx_config)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return out / "_config.yml"
+
+
 def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     """Execute one chapter and build its page with the glossary and bibliography; print the file to open."""
     start = time.perf_counter()
@@ -320,13 +343,7 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     back = [name for name in BACK_MATTER if name != docname and (root / f"{name}.md").is_file()]
     toc = {"format": "jb-book", "root": docname, **({"chapters": [{"file": name} for name in back]} if back else {})}
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
-    config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
-    sphinx = config.get("sphinx") or {}
-    for name, folder in (sphinx.get("local_extensions") or {}).items():  # relative to the config file
-        sphinx["local_extensions"][name] = str(root / folder)
-    (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(out / "_config.yml"))
+    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(overlay_config(root, build_dir, out)))
     rc, log = jupyter_book(root, "html", out, out / "build.log", options, echo=False)
     lines = [ANSI.sub("", line) for line in log.splitlines()]
     outside = [line for line in lines if ("WARNING" in line or "ERROR" in line) and OUTSIDE.search(line)]
@@ -356,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
     parser.add_argument("--clean", action="store_true", help="start from an empty _build")
     parser.add_argument(
+        "--edition",
+        choices=["student", "instructor"],
+        help="student (no solutions) or instructor; default: book_edition in _config.yml. "
+        "The other edition goes to _build/<edition>/_build/",
+    )
+    parser.add_argument(
         "--reread",
         action="store_true",
         help="keep the execution cache but re-read every page, so that every warning is reported",
@@ -369,9 +392,13 @@ def main(argv: list[str] | None = None) -> int:
     build_dir = output / "_build"
     if args.clean:
         shutil.rmtree(build_dir, ignore_errors=True)
-    elif args.reread:  # Sphinx reports warnings only for pages it reads; the executed outputs stay cached
+    # The edition _config.yml names is built in _build/; the other one in _build/<edition>/_build/.
+    edition = args.edition or configured_edition(root)
+    out = output if edition == configured_edition(root) else build_dir / edition
+    out_build = out / "_build"
+    if args.reread and not args.clean:  # Sphinx reports warnings only for pages it reads; executed outputs stay
         for name in (".doctrees", args.target if args.target != "pdf" else "latex"):
-            shutil.rmtree(build_dir / name, ignore_errors=True)
+            shutil.rmtree(out_build / name, ignore_errors=True)
     if invalidate_if_package_changed(root, build_dir):
         print("src/mlsafety changed since the last build: re-executing every chapter")
     if args.target != "linkcheck":
@@ -381,8 +408,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
         return preview(root, build_dir, args.chapter)
     builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[args.target]
+    options: tuple[str, ...] = ("-W", "-n", "--keep-going")
+    if out != output:
+        options += ("--config", str(overlay_config(root, build_dir, out, book_edition=edition)))
     if builder == "pdflatex":
-        shutil.rmtree(build_dir / "latex", ignore_errors=True)
+        shutil.rmtree(out_build / "latex", ignore_errors=True)
     start = time.perf_counter()
     failures = preexecute(root, build_dir, chapters_in_toc(root), args.jobs)
     if failures:
@@ -391,28 +421,29 @@ def main(argv: list[str] | None = None) -> int:
         for problem in failures:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    rc, log = jupyter_book(root, builder, output, build_dir / f"build-{args.target}.log")
+    log_path = out_build / f"build-{args.target}.log"
+    rc, log = jupyter_book(root, builder, out, log_path, options)
     elapsed = time.perf_counter() - start
     problems = summarise(log, root)
-    pdf = build_dir / "latex" / PDF_NAME
+    pdf = out_build / "latex" / PDF_NAME
     if builder == "pdflatex" and (rc != 0 or not pdf.exists()):
-        problems += latex_errors(build_dir / "latex")
+        problems += latex_errors(out_build / "latex")
     if rc != 0 or problems:
         print("\n" + "=" * 78, file=sys.stderr)
         print(f"BUILD FAILED ({args.target}, {elapsed:.0f} s). Problems:", file=sys.stderr)
-        for problem in problems or [f"jupyter-book exited with {rc}; see {build_dir}/build-{args.target}.log"]:
+        for problem in problems or [f"jupyter-book exited with {rc}; see {log_path}"]:
             print(f"  {problem}", file=sys.stderr)
-        print(f"Full log: {build_dir / f'build-{args.target}.log'}", file=sys.stderr)
+        print(f"Full log: {log_path}", file=sys.stderr)
         return 1
     if builder == "linkcheck":
         print(f"\nEvery external link answered ({elapsed:.0f} s); report: {build_dir / 'linkcheck' / 'output.txt'}")
     elif builder == "html":
-        print(f"\nBuilt the HTML in {elapsed:.0f} s. Open: {build_dir / 'html' / 'index.html'}")
+        print(f"\nBuilt the {edition} edition's HTML in {elapsed:.0f} s. Open: {out_build / 'html' / 'index.html'}")
     else:
-        final = build_dir / "pdf" / PDF_NAME
+        final = build_dir / "pdf" / (PDF_NAME if out == output else PDF_NAME.replace(".pdf", f"-{edition}.pdf"))
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(pdf, final)
-        print(f"\nBuilt the PDF in {elapsed:.0f} s: {final}")
+        print(f"\nBuilt the {edition} edition's PDF in {elapsed:.0f} s: {final}")
     return 0
 
 
