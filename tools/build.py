@@ -5,6 +5,7 @@
     python tools/build.py html|pdf --edition instructor   (the edition with solutions, in _build/instructor)
     python tools/build.py preview book/<part>/<lecture>.md   (one chapter's page, in seconds)
     python tools/build.py linkcheck     (needs the network: checks every external link)
+    python tools/build.py handouts [--edition E]   (one PDF per chapter; both editions by default)
 
 What this adds to `jupyter-book build`:
 - strict Sphinx flags (-W -n --keep-going): any warning fails the build;
@@ -365,9 +366,116 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     return 0
 
 
+def lecture_chapters(root: Path) -> list[Path]:
+    """The lecture chapters, book/<part>/<lecture>.md, in the order of _toc.yml."""
+    from export_package import toc_files
+
+    return [p for p in toc_files(root) if p.suffix == ".md" and len(p.parts) >= 3]
+
+
+def title_of(path: Path) -> str:
+    return next((line[2:].strip() for line in path.read_text("utf8").splitlines() if line.startswith("# ")), path.stem)
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60).stdout
+    match = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+# A handout starts with its title on the first page of text: no title page, no table of contents.
+HANDOUT_LATEX = {
+    "extraclassoptions": "openany,oneside",
+    "tableofcontents": "",
+    "preamble": r"\renewcommand{\thesection}{\arabic{section}}",  # not 0.1: a handout has no chapter
+    "maketitle": r"\begin{center}{\LARGE\sffamily\bfseries\makeatletter\@title\makeatother\par}"
+    r"\vspace{1ex}{\small Introduction to ML Safety: a handout of one chapter\par}\end{center}",
+}
+
+
+def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int:
+    """One PDF per lecture chapter and edition, in _build/handouts/<edition>/<part>/<lecture>.pdf.
+
+    One Sphinx LaTeX build per edition, with a `latex_documents` entry per chapter (Sphinx's own
+    way to write several documents), then Sphinx's LaTeX Makefile, `make all-pdf`, in parallel.
+    The student edition's handouts are also copied to _build/html/_handouts/, which each chapter
+    page links.
+    """
+    start = time.perf_counter()
+    chapters = lecture_chapters(root)
+    failures = preexecute(root, build_dir, [c for c in chapters if c in chapters_in_toc(root)], jobs)
+    if failures:
+        print("\nHANDOUTS FAILED: a chapter's code does not run:", file=sys.stderr)
+        for problem in failures:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    author = (yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}).get("author", "")
+    documents = [
+        [c.with_suffix("").as_posix(), f"{c.stem}.tex", title_of(root / c), author, "jupyterBook", False]
+        for c in chapters
+    ]
+    made = []
+    for edition in editions:
+        out = build_dir / "handouts" / edition
+        latex = out / "_build" / "latex"
+        shutil.rmtree(latex, ignore_errors=True)
+        overlay = overlay_config(
+            root, build_dir, out, book_edition=edition, book_handout=True, latex_documents=documents
+        )
+        config = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+        config.get("latex", {}).pop("latex_documents", None)  # the book's file name is not a handout's
+        if len(documents) == 1:  # jupyter-book gives a lone document the book's title
+            config["title"] = documents[0][2]
+        sphinx = config["sphinx"]["config"]
+        sphinx["latex_toplevel_sectioning"] = "section"  # a handout is an article: sections, no chapter pages
+        sphinx["jblatex_captions_to_parts"] = False  # else sphinx-jupyterbook-latex makes parts of the toc
+        elements = sphinx.get("latex_elements", {})
+        sphinx["latex_elements"] = {
+            **elements,
+            **HANDOUT_LATEX,
+            "preamble": elements.get("preamble", "") + "\n" + HANDOUT_LATEX["preamble"],
+        }
+        overlay.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        options = ("-n", "-q", "--config", str(overlay))
+        rc, log = jupyter_book(root, "latex", out, out / "build.log", options, echo=False)
+        problems = summarise(log, root)
+        if rc == 0:
+            proc = subprocess.run(
+                ["make", "-C", str(latex), f"-j{jobs}", "all-pdf", "LATEXMKOPTS=-silent"],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ, **THREAD_ENV),
+            )
+            rc = proc.returncode
+            if rc != 0:
+                problems += latex_errors(latex) + [proc.stdout[-2000:]]
+        if rc != 0 or problems:
+            print(f"\nHANDOUTS FAILED ({edition} edition). Problems:", file=sys.stderr)
+            for problem in problems or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"]:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        for chapter in chapters:
+            pdf = latex / f"{chapter.stem}.pdf"
+            targets = [out / chapter.with_suffix(".pdf")]
+            if edition == "student":
+                targets.append(build_dir / "html" / "_handouts" / chapter.with_suffix(".pdf"))
+            for target in targets:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(pdf, target)
+            made.append((edition, chapter, pdf_pages(pdf), pdf.stat().st_size))
+    elapsed = time.perf_counter() - start
+    for edition in editions:
+        mine = [m for m in made if m[0] == edition]
+        pages, size = sum(m[2] for m in mine), sum(m[3] for m in mine)
+        where = build_dir / "handouts" / edition
+        print(f"{edition}: {len(mine)} handouts, {pages} pages, {size / 1e6:.1f} MB in {where}")
+    print(f"Built the handouts in {elapsed:.0f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", choices=["html", "pdf", "preview", "linkcheck"])
+    parser.add_argument("target", choices=["html", "pdf", "preview", "linkcheck", "handouts"])
     parser.add_argument("chapter", nargs="?", type=Path, help="preview: the chapter, book/<part>/<lecture>.md")
     parser.add_argument("--output", type=Path, help="folder that receives _build/ (default: the root)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
@@ -407,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.chapter is None:
             parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
         return preview(root, build_dir, args.chapter)
+    if args.target == "handouts":
+        return handouts(root, build_dir, [args.edition] if args.edition else ["student", "instructor"], args.jobs)
     builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[args.target]
     options: tuple[str, ...] = ("-W", "-n", "--keep-going")
     if out != output:
@@ -444,6 +554,12 @@ def main(argv: list[str] | None = None) -> int:
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(pdf, final)
         print(f"\nBuilt the {edition} edition's PDF in {elapsed:.0f} s: {final}")
+        from pdf_check import check as check_pdf  # page count, size, and what a reader of paper would see
+
+        found, summary = check_pdf(final, pdf.with_suffix(".log"))
+        print(summary)
+        for problem in found:
+            print(f"  print problem: {problem}")
     return 0
 
 

@@ -56,12 +56,18 @@ def normal(text: str) -> str:
     return " ".join(text.split())
 
 
+def words_only(text: str) -> str:
+    """MyST text as the words a reader sees: a role's text kept, markup and punctuation dropped."""
+    text = re.sub(r"\{[a-z:-]+\}`([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", text)
+    return " ".join(re.sub(r"[^A-Za-z]+", " ", text).split())
+
+
 def phrases(lines: list[str], elsewhere: str) -> list[str]:
     """Each line's longest run of plain words that the rest of the chapter does not contain."""
     found = []
     for line in lines:
         runs = [r for r in WORDS.findall(re.sub(r"\{[a-z:]+\}`[^`]*`|\$[^$]*\$|`[^`]*`", " | ", line))]
-        runs = [r for r in sorted(runs, key=len, reverse=True) if r not in elsewhere]
+        runs = [r for r in sorted(runs, key=len, reverse=True) if f" {r} " not in f" {elsewhere} "]
         if runs:
             found.append(runs[0])
     return found
@@ -72,9 +78,9 @@ def chapter_phrases(chapter: Path) -> tuple[list[str], list[str]]:
     """(phrases only in solutions, phrases of the rest of the chapter's exercises section)."""
     text = (ROOT / chapter).read_text(encoding="utf-8")
     inside, other = split_solutions(text)
-    elsewhere = normal("\n".join(other))
+    elsewhere = words_only("\n".join(other))
     exercises = "\n".join(other).split("## Exercises")[-1].splitlines()
-    return phrases(inside, elsewhere), phrases(exercises, normal("\n".join(inside)))
+    return phrases(inside, elsewhere), phrases(exercises, words_only("\n".join(inside)))
 
 
 def page_text(path: Path) -> str:
@@ -126,8 +132,11 @@ def test_student_search_index_has_no_word_only_solutions_use(html_build: Build) 
         solution, rest = split_solutions(source.read_text(encoding="utf-8"))
         inside += solution
         other += rest
-    words = lambda lines: {stem(w.lower()) for w in re.findall(r"[A-Za-z]{4,}", "\n".join(lines))}  # noqa: E731
-    only_in_solutions = words(inside) - words(other)
+
+    def words(lines: list[str], shortest: int) -> set[str]:
+        return {stem(w.lower()) for w in re.findall(rf"[A-Za-z]{{{shortest},}}", "\n".join(lines))}
+
+    only_in_solutions = words(inside, 4) - words(other, 1)
     assert len(only_in_solutions) > 20
     leaked = sorted(only_in_solutions & index_terms(html_build.build_dir / "html"))
     assert not leaked, f"words that only solutions use are in the student search index: {leaked[:20]}"
