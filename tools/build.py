@@ -269,6 +269,7 @@ def jupyter_book(
     log_path: Path,
     options: tuple[str, ...] = ("-W", "-n", "--keep-going"),
     echo: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     """Run the build (strict by default), echo its output, and keep the log."""
     cmd = [
@@ -281,7 +282,7 @@ def jupyter_book(
         str(output),
         *options,
     ]
-    env = dict(os.environ, **THREAD_ENV)
+    env = dict(os.environ, **THREAD_ENV, **(extra_env or {}))
     proc = subprocess.Popen(
         cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     )
@@ -373,10 +374,6 @@ def lecture_chapters(root: Path) -> list[Path]:
     return [p for p in toc_files(root) if p.suffix == ".md" and len(p.parts) >= 3]
 
 
-def title_of(path: Path) -> str:
-    return next((line[2:].strip() for line in path.read_text("utf8").splitlines() if line.startswith("# ")), path.stem)
-
-
 def pdf_pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60).stdout
     match = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
@@ -396,10 +393,9 @@ HANDOUT_LATEX = {
 def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int:
     """One PDF per lecture chapter and edition, in _build/handouts/<edition>/<part>/<lecture>.pdf.
 
-    One Sphinx LaTeX build per edition, with a `latex_documents` entry per chapter (Sphinx's own
-    way to write several documents), then Sphinx's LaTeX Makefile, `make all-pdf`, in parallel.
-    The student edition's handouts are also copied to _build/html/_handouts/, which each chapter
-    page links.
+    jupyter-book's own `--individualpages` writes one LaTeX document per page in one Sphinx build
+    and makes each a PDF (Sphinx's LaTeX Makefile, run here with MAKEFLAGS=-j<jobs>). The student
+    edition's handouts are also copied to _build/html/_handouts/, which each chapter page links.
     """
     start = time.perf_counter()
     chapters = lecture_chapters(root)
@@ -409,23 +405,13 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
         for problem in failures:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    author = (yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}).get("author", "")
-    documents = [
-        [c.with_suffix("").as_posix(), f"{c.stem}.tex", title_of(root / c), author, "jupyterBook", False]
-        for c in chapters
-    ]
     made = []
     for edition in editions:
         out = build_dir / "handouts" / edition
         latex = out / "_build" / "latex"
         shutil.rmtree(latex, ignore_errors=True)
-        overlay = overlay_config(
-            root, build_dir, out, book_edition=edition, book_handout=True, latex_documents=documents
-        )
+        overlay = overlay_config(root, build_dir, out, book_edition=edition, book_handout=True)
         config = yaml.safe_load(overlay.read_text(encoding="utf-8"))
-        config.get("latex", {}).pop("latex_documents", None)  # the book's file name is not a handout's
-        if len(documents) == 1:  # jupyter-book gives a lone document the book's title
-            config["title"] = documents[0][2]
         sphinx = config["sphinx"]["config"]
         sphinx["latex_toplevel_sectioning"] = "section"  # a handout is an article: sections, no chapter pages
         sphinx["jblatex_captions_to_parts"] = False  # else sphinx-jupyterbook-latex makes parts of the toc
@@ -436,26 +422,23 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
             "preamble": elements.get("preamble", "") + "\n" + HANDOUT_LATEX["preamble"],
         }
         overlay.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        options = ("-n", "-q", "--config", str(overlay))
-        rc, log = jupyter_book(root, "latex", out, out / "build.log", options, echo=False)
+        options = ("-n", "-q", "--individualpages", "--config", str(overlay))
+        rc, log = jupyter_book(
+            root, "pdflatex", out, out / "build.log", options, echo=False, extra_env={"MAKEFLAGS": f"-j{jobs}"}
+        )
         problems = summarise(log, root)
-        if rc == 0:
-            proc = subprocess.run(
-                ["make", "-C", str(latex), f"-j{jobs}", "all-pdf", "LATEXMKOPTS=-silent"],
-                capture_output=True,
-                text=True,
-                env=dict(os.environ, **THREAD_ENV),
-            )
-            rc = proc.returncode
-            if rc != 0:
-                problems += latex_errors(latex) + [proc.stdout[-2000:]]
         if rc != 0 or problems:
             print(f"\nHANDOUTS FAILED ({edition} edition). Problems:", file=sys.stderr)
-            for problem in problems or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"]:
+            for problem in (
+                problems or latex_errors(latex) or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"]
+            ):
                 print(f"  {problem}", file=sys.stderr)
             return 1
         for chapter in chapters:
-            pdf = latex / f"{chapter.stem}.pdf"
+            # jupyter-book names each document after its path, less the root page's folder
+            parts = chapter.with_suffix("").parts
+            names = ["-".join(parts[1:]), "-".join(parts)]
+            pdf = next((latex / f"{n}.pdf" for n in names if (latex / f"{n}.pdf").exists()), latex / f"{names[0]}.pdf")
             targets = [out / chapter.with_suffix(".pdf")]
             if edition == "student":
                 targets.append(build_dir / "html" / "_handouts" / chapter.with_suffix(".pdf"))

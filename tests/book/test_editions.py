@@ -118,6 +118,20 @@ def test_student_edition_has_no_solution_text(html_build: Build, chapter: Path) 
     assert "download-source-button" not in (html / chapter.with_suffix(".html")).read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("chapter", SOLVED, ids=str)
+def test_notebooks_of_both_editions(chapter: Path) -> None:
+    """The converter itself: instructor notebooks carry every solution phrase, student ones none."""
+    solution, exercise = chapter_phrases(chapter)
+    links = chapter_notebooks.Links("https://github.com/o/r")
+    for solutions in (True, False):
+        context = chapter_notebooks.BookContext(solutions=solutions)
+        nb = chapter_notebooks.chapter_notebook(ROOT / chapter, str(chapter.with_suffix("")), links, context)
+        text = words_only("\n".join(c.source for c in nb.cells))
+        assert all(p in text for p in exercise)
+        found = [p for p in solution if p in text]
+        assert found == (solution if solutions else []), f"{chapter} ({'instructor' if solutions else 'student'})"
+
+
 def index_terms(html: Path) -> set[str]:
     text = (html / "searchindex.js").read_text(encoding="utf-8")
     return set(json.loads(text[text.index("(") + 1 : text.rindex(")")])["terms"])
