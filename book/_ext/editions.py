@@ -41,8 +41,7 @@ class DropSolutions(SphinxTransform):
 def check_edition(app: Sphinx, config: Config) -> None:
     if config.book_edition not in EDITIONS:
         raise ConfigError(
-            f"_config.yml (sphinx: config:): book_edition is {config.book_edition!r}; "
-            f"use one of {', '.join(EDITIONS)}"
+            f"_config.yml (sphinx: config:): book_edition is {config.book_edition!r}; use one of {', '.join(EDITIONS)}"
         )
     if config.book_edition == "student":
         config.html_copy_source = False  # _sources/<page>.md would carry the solutions

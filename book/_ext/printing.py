@@ -8,6 +8,8 @@
   so the page would otherwise print as an almost empty chapter before it.
 - `book_handout: true` (tools/build.py sets it for `make handouts`) adds the Sphinx tag
   `handout`, so a chapter's `{only} html or handout` reading list prints in its handout.
+- In a handout, a `{ref}` to another chapter prints that chapter's title in italics (Sphinx would
+  print the bare label, since the target is in no document of the handout).
 - Each page that matches `handout_pages` links its handout PDF (`_handouts/<page>.pdf`, which
   `make handouts` writes) from the download menu.
 """
@@ -20,6 +22,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 OUTPUT_ONLY_TAGS = ("tag_print-output-only", "tag_hide-input")
 HANDOUT_DIR = "_handouts"
@@ -42,6 +45,24 @@ def print_outputs_only(app: Sphinx, doctree: nodes.document, docname: str) -> No
     for page in list(doctree.findall(addnodes.start_of_file)):
         if page.get("docname") in app.config.print_omit_pages:
             page.parent.remove(page)
+
+
+class DistantReferences(SphinxPostTransform):
+    """A `{ref}` whose target is outside this LaTeX document: its title, not the bare label."""
+
+    default_priority = 5  # before Sphinx's ReferencesResolver (10)
+    builders = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        std = self.env.get_domain("std")
+        inside = getattr(self.app.builder, "docnames", set())
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            if node.get("refdomain") != "std" or node.get("reftype") != "ref":
+                continue
+            docname, _, title = std.labels.get(node["reftarget"], ("", "", ""))
+            if docname and docname not in inside:
+                text = node.astext() if node.get("refexplicit") else title
+                node.replace_self(nodes.emphasis(text, text))
 
 
 def link_handout(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -69,5 +90,6 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("handout_pages", [], "html", types=[list])
     app.connect("config-inited", add_handout_tag)
     app.connect("doctree-resolved", print_outputs_only)
+    app.add_post_transform(DistantReferences)
     app.connect("html-page-context", link_handout, priority=650)  # after chapter_notebooks (600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
