@@ -8,8 +8,9 @@
   so the page would otherwise print as an almost empty chapter before it.
 - `book_handout: true` (tools/build.py sets it for `make handouts`) adds the Sphinx tag
   `handout`, so a chapter's `{only} html or handout` reading list prints in its handout.
-- In a handout, a `{ref}` to another chapter prints that chapter's title in italics (Sphinx would
-  print the bare label, since the target is in no document of the handout).
+- In a handout, a `{ref}` to another chapter prints that chapter's title in italics, and an `{eq}`
+  the equation's number in the book (Sphinx would print the bare label, or `??`, since the target
+  is in no document of the handout).
 - Each page that matches `handout_pages` links its handout PDF (`_handouts/<page>.pdf`, which
   `make handouts` writes) from the download menu.
 """
@@ -56,13 +57,20 @@ class DistantReferences(SphinxPostTransform):
     def run(self, **kwargs) -> None:
         std = self.env.get_domain("std")
         inside = getattr(self.app.builder, "docnames", set())
+        equations = self.env.get_domain("math").equations
         for node in list(self.document.findall(addnodes.pending_xref)):
-            if node.get("refdomain") != "std" or node.get("reftype") != "ref":
-                continue
-            docname, _, title = std.labels.get(node["reftarget"], ("", "", ""))
-            if docname and docname not in inside:
-                text = node.astext() if node.get("refexplicit") else title
-                node.replace_self(nodes.emphasis(text, text))
+            target = node.get("reftarget", "")
+            if node.get("refdomain") == "std" and node.get("reftype") == "ref":
+                docname, _, title = std.labels.get(target, ("", "", ""))
+                if docname and docname not in inside:
+                    text = node.astext() if node.get("refexplicit") else title
+                    node.replace_self(nodes.emphasis(text, text))
+            elif node.get("refdomain") == "math" and target in equations:
+                docname, number = equations[target]
+                if docname not in inside:  # the book's number, e.g. (3.2), as the web page shows it
+                    found = self.env.toc_fignumbers.get(docname, {}).get("displaymath", {})
+                    number = ".".join(map(str, found.get(nodes.make_id(f"equation-{target}"), [number])))
+                    node.replace_self(nodes.Text(f"({number})"))
 
 
 def link_handout(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:

@@ -20,7 +20,7 @@ LECTURE = (
 (ch:lecture)=
 # A lecture on quokkas
 
-Some prose citing {{cite:t}}`madry2018towards`; see also {{ref}}`mini-home`.
+Some prose citing {{cite:t}}`madry2018towards`; see also {{ref}}`mini-home` and equation {{eq}}`eq-mini-one`.
 
 ```{{code-cell}} ipython3
 import matplotlib.pyplot as plt
@@ -76,7 +76,9 @@ def handout_book(tmp_path: Path) -> Path:
     for folder in ("_ext", "_static", "_templates"):
         shutil.copytree(ROOT / "book" / folder, tmp_path / "book" / folder)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: book/part/lecture\n")
-    (tmp_path / "index.md").write_text("(mini-home)=\n# Mini book\n\nA test book.\n")
+    (tmp_path / "index.md").write_text(
+        "(mini-home)=\n# Mini book\n\nA test book.\n\n```{math}\n:label: eq-mini-one\n1 + 1 = 2\n```\n"
+    )
     (tmp_path / "book" / "part").mkdir()
     (tmp_path / "book" / "part" / "lecture.md").write_text(LECTURE, encoding="utf-8")
     return tmp_path
@@ -106,6 +108,7 @@ def test_handouts_in_both_editions(handouts: Path) -> None:
         words = text(pdf)
         assert "A lecture on quokkas" in words  # the chapter's title
         assert "see also Mini book" in words and "mini-home" not in words  # a reference out of the handout
+        assert "equation (1)" in words
         assert "A rising line" in words  # the figure's caption, and the figure itself
         assert "Exercise 1" in words and "Compute it." in words
         assert "Towards Deep Learning Models Resistant" in words  # its own reading list, full entry
