@@ -51,7 +51,7 @@ def print_outputs_only(app: Sphinx, doctree: nodes.document, docname: str) -> No
 class DistantReferences(SphinxPostTransform):
     """A `{ref}` whose target is outside this LaTeX document: its title, not the bare label."""
 
-    default_priority = 5  # before Sphinx's ReferencesResolver (10)
+    default_priority = 4  # before Sphinx's MathReferenceTransform (5) and ReferencesResolver (10)
     builders = ("latex",)
 
     def run(self, **kwargs) -> None:
