@@ -1,6 +1,8 @@
 # One entry point for people and CI. Every target sets up what it needs the first time.
 #   make book   build the HTML (creates .venv if missing)      make test   every test
 #   make pdf    build the whole-book PDF (installs TeX as root) make bench  build timings
+#   make book EDITION=instructor / make pdf EDITION=instructor   the edition with exercise solutions
+#   make handouts   one PDF per chapter, student and instructor editions
 #   make package  regenerate src/mlsafety from the chapters     make clean  remove _build
 #   make check  fast source checks (no execution)               make lint   every linter CI runs
 #   make chapter CHAPTER=book/<part>/<lecture>.md   run one chapter offline, each cell's time
@@ -27,13 +29,22 @@ ifeq ($(TORCH_INDEX),cpu)
 export PIP_EXTRA_INDEX_URL := https://download.pytorch.org/whl/cpu
 endif
 
-.PHONY: assignments grade book html pdf test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter preview linkcheck browser lighthouse
+.PHONY: assignments grade book html pdf handouts test test-fast test-full gpu-check wheel bench package check-package clean lock tex env check lint format chapter preview linkcheck browser lighthouse
+
+# EDITION=student|instructor: the other edition than _config.yml's book_edition goes to _build/<edition>/.
+EDITION ?=
+EDITION_FLAG := $(if $(EDITION),--edition $(EDITION))
 
 book html: $(STAMP) $(KERNEL_CONFIG) package
-	$(BIN)/python tools/build.py html
+	$(BIN)/python tools/build.py html $(EDITION_FLAG)
 
 pdf: $(STAMP) $(KERNEL_CONFIG) package tex
-	$(BIN)/python tools/build.py pdf
+	$(BIN)/python tools/build.py pdf $(EDITION_FLAG)
+
+# One PDF per chapter, both editions (or EDITION=...), in _build/handouts/<edition>/; the student
+# ones also in _build/html/_handouts/, which each chapter page links.
+handouts: $(STAMP) $(KERNEL_CONFIG) package tex
+	$(BIN)/python tools/build.py handouts $(EDITION_FLAG)
 
 # Reuses the execution cache that `make book` left in _build/ when it is current (so after
 # `make book` the chapters are not executed again); re-checks determinism for changed chapters.

@@ -41,10 +41,18 @@ BUILD_TIMEOUT = 3600  # seconds for one build of the whole book (it takes minute
 
 
 def run_build(
-    target: str, output: Path, root: Path = ROOT, clean: bool = False, reread: bool = False, timeout: int = 900
+    target: str,
+    output: Path,
+    root: Path = ROOT,
+    clean: bool = False,
+    reread: bool = False,
+    timeout: int = 900,
+    edition: str | None = None,
 ) -> Build:
     """Run tools/build.py as a contributor would, capturing what it prints."""
     cmd = [sys.executable, str(ROOT / "tools" / "build.py"), target, "--root", str(root), "--output", str(output)]
+    if edition:
+        cmd += ["--edition", edition]
     if clean:
         cmd.append("--clean")
     if reread:

@@ -14,7 +14,7 @@ Each assignment is one MyST notebook, `notebooks/assignments/<name>.md`, written
   student runs `check("name")` after each task and reads what is wrong.
 
 The HTML build (this module is also a Sphinx extension) writes both notebooks of every assignment to
-`<html>/_notebooks/assignments/<name>.ipynb` (student) and `<name>-solution.ipynb`, where the deploy
+`<html>/_notebooks/assignments/<name>.ipynb` (student) and, in the instructor edition only, `<name>-solution.ipynb`, where the deploy
 workflow publishes them with the chapters' notebooks (tools/chapter_notebooks.py), and the
 `{assignment-links} <name>` directive puts the download and Colab links on a page.
 
@@ -215,13 +215,14 @@ def default_links():
     )
 
 
-def write_assignments(out: Path, root: Path = ROOT, links=None) -> list[Path]:
-    """Write `<name>.ipynb` (student) and `<name>-solution.ipynb` for every assignment into `out`."""
+def write_assignments(out: Path, root: Path = ROOT, links=None, solutions: bool = True) -> list[Path]:
+    """Write `<name>.ipynb` (student) and, with `solutions`, `<name>-solution.ipynb` for every assignment."""
     from chapter_notebooks import write_notebook
 
     written = []
+    versions = ((True, ""), (False, "-solution")) if solutions else ((True, ""),)
     for path in assignment_sources(root):
-        for student, suffix in ((True, ""), (False, "-solution")):
+        for student, suffix in versions:
             target = out / f"{path.stem}{suffix}.ipynb"
             write_notebook(assignment_notebook(path, student, links), target)
             written.append(target)
@@ -472,7 +473,9 @@ def write_site_notebooks(app, exception) -> None:
         return
     from chapter_notebooks import NOTEBOOK_DIR
 
-    write_assignments(Path(app.outdir) / NOTEBOOK_DIR / OUTPUT_SUBDIR, Path(app.srcdir), _sphinx_links(app))
+    # The student edition publishes no solution notebook (book/_ext/editions.py, issue #18).
+    solutions = app.config.book_edition == "instructor"
+    write_assignments(Path(app.outdir) / NOTEBOOK_DIR / OUTPUT_SUBDIR, Path(app.srcdir), _sphinx_links(app), solutions)
 
 
 def setup(app) -> dict:
@@ -496,11 +499,9 @@ def setup(app) -> dict:
             base = f"{up}{NOTEBOOK_DIR}/{OUTPUT_SUBDIR}/{name}"
             colab = _sphinx_links(self.env.app).colab_url(f"{OUTPUT_SUBDIR}/{name}")
             para = nodes.paragraph()
-            items = [
-                ("Student notebook (.ipynb)", f"{base}.ipynb"),
-                ("Open in Colab", colab),
-                ("Solution notebook (.ipynb)", f"{base}-solution.ipynb"),
-            ]
+            items = [("Student notebook (.ipynb)", f"{base}.ipynb"), ("Open in Colab", colab)]
+            if self.config.book_edition == "instructor":  # the student edition has no solutions
+                items.append(("Solution notebook (.ipynb)", f"{base}-solution.ipynb"))
             for i, (text, url) in enumerate(items):
                 if i:
                     para += nodes.Text(" · ")

@@ -2,8 +2,10 @@
 
     python tools/build.py html [--output DIR] [--clean]
     python tools/build.py pdf  [--output DIR] [--clean]
+    python tools/build.py html|pdf --edition instructor   (the edition with solutions, in _build/instructor)
     python tools/build.py preview book/<part>/<lecture>.md   (one chapter's page, in seconds)
     python tools/build.py linkcheck     (needs the network: checks every external link)
+    python tools/build.py handouts [--edition E]   (one PDF per chapter; both editions by default)
 
 What this adds to `jupyter-book build`:
 - strict Sphinx flags (-W -n --keep-going): any warning fails the build;
@@ -267,6 +269,7 @@ def jupyter_book(
     log_path: Path,
     options: tuple[str, ...] = ("-W", "-n", "--keep-going"),
     echo: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     """Run the build (strict by default), echo its output, and keep the log."""
     cmd = [
@@ -279,7 +282,7 @@ def jupyter_book(
         str(output),
         *options,
     ]
-    env = dict(os.environ, **THREAD_ENV)
+    env = dict(os.environ, **THREAD_ENV, **(extra_env or {}))
     proc = subprocess.Popen(
         cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     )
@@ -294,6 +297,28 @@ def jupyter_book(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text(ANSI.sub("", text), encoding="utf-8")
     return rc, text
+
+
+def configured_edition(root: Path) -> str:
+    """The edition _config.yml builds (sphinx: config: book_edition), `student` if unset."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    return str(((config.get("sphinx") or {}).get("config") or {}).get("book_edition", "student"))
+
+
+def overlay_config(root: Path, build_dir: Path, out: Path, **sphinx_config: object) -> Path:
+    """A copy of _config.yml in `out` that shares the book's execution cache, with Sphinx values set.
+
+    jupyter-book takes a whole other config file (`--config`), not single overrides, so this writes one.
+    """
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
+    sphinx = config.setdefault("sphinx", {})
+    for name, folder in (sphinx.get("local_extensions") or {}).items():  # relative to the config file
+        sphinx["local_extensions"][name] = str(root / folder)
+    sphinx.setdefault("config", {}).update(sphinx_config)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return out / "_config.yml"
 
 
 def preview(root: Path, build_dir: Path, chapter: Path) -> int:
@@ -320,13 +345,7 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     back = [name for name in BACK_MATTER if name != docname and (root / f"{name}.md").is_file()]
     toc = {"format": "jb-book", "root": docname, **({"chapters": [{"file": name} for name in back]} if back else {})}
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
-    config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
-    sphinx = config.get("sphinx") or {}
-    for name, folder in (sphinx.get("local_extensions") or {}).items():  # relative to the config file
-        sphinx["local_extensions"][name] = str(root / folder)
-    (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(out / "_config.yml"))
+    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(overlay_config(root, build_dir, out)))
     rc, log = jupyter_book(root, "html", out, out / "build.log", options, echo=False)
     lines = [ANSI.sub("", line) for line in log.splitlines()]
     outside = [line for line in lines if ("WARNING" in line or "ERROR" in line) and OUTSIDE.search(line)]
@@ -348,13 +367,108 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     return 0
 
 
+def lecture_chapters(root: Path) -> list[Path]:
+    """The lecture chapters, book/<part>/<lecture>.md, in the order of _toc.yml."""
+    from export_package import toc_files
+
+    return [p for p in toc_files(root) if p.suffix == ".md" and len(p.parts) >= 3]
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60).stdout
+    match = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+# A handout starts with its title on the first page of text: no title page, no table of contents.
+HANDOUT_LATEX = {
+    "extraclassoptions": "openany,oneside",
+    "tableofcontents": "",
+    "preamble": r"\renewcommand{\thesection}{\arabic{section}}",  # not 0.1: a handout has no chapter
+    "maketitle": r"\begin{center}{\LARGE\sffamily\bfseries\makeatletter\@title\makeatother\par}"
+    r"\vspace{1ex}{\small Introduction to ML Safety: a handout of one chapter\par}\end{center}",
+}
+
+
+def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int:
+    """One PDF per lecture chapter and edition, in _build/handouts/<edition>/<part>/<lecture>.pdf.
+
+    jupyter-book's own `--individualpages` writes one LaTeX document per page in one Sphinx build
+    and makes each a PDF (Sphinx's LaTeX Makefile, run here with MAKEFLAGS=-j<jobs>). The student
+    edition's handouts are also copied to _build/html/_handouts/, which each chapter page links.
+    """
+    start = time.perf_counter()
+    chapters = lecture_chapters(root)
+    failures = preexecute(root, build_dir, [c for c in chapters if c in chapters_in_toc(root)], jobs)
+    if failures:
+        print("\nHANDOUTS FAILED: a chapter's code does not run:", file=sys.stderr)
+        for problem in failures:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    made = []
+    for edition in editions:
+        out = build_dir / "handouts" / edition
+        latex = out / "_build" / "latex"
+        shutil.rmtree(latex, ignore_errors=True)
+        overlay = overlay_config(root, build_dir, out, book_edition=edition, book_handout=True)
+        config = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+        sphinx = config["sphinx"]["config"]
+        sphinx["latex_toplevel_sectioning"] = "section"  # a handout is an article: sections, no chapter pages
+        sphinx["jblatex_captions_to_parts"] = False  # else sphinx-jupyterbook-latex makes parts of the toc
+        elements = sphinx.get("latex_elements", {})
+        sphinx["latex_elements"] = {
+            **elements,
+            **HANDOUT_LATEX,
+            "preamble": elements.get("preamble", "") + "\n" + HANDOUT_LATEX["preamble"],
+        }
+        overlay.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        options = ("-n", "-q", "--individualpages", "--config", str(overlay))
+        rc, log = jupyter_book(
+            root, "pdflatex", out, out / "build.log", options, echo=False, extra_env={"MAKEFLAGS": f"-j{jobs}"}
+        )
+        problems = summarise(log, root)
+        if rc != 0 or problems:
+            print(f"\nHANDOUTS FAILED ({edition} edition). Problems:", file=sys.stderr)
+            for problem in (
+                problems or latex_errors(latex) or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"]
+            ):
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        for chapter in chapters:
+            # jupyter-book names each document after its path, less the root page's folder
+            parts = chapter.with_suffix("").parts
+            names = ["-".join(parts[1:]), "-".join(parts)]
+            pdf = next((latex / f"{n}.pdf" for n in names if (latex / f"{n}.pdf").exists()), latex / f"{names[0]}.pdf")
+            targets = [out / chapter.with_suffix(".pdf")]
+            if edition == "student":
+                targets.append(build_dir / "html" / "_handouts" / chapter.with_suffix(".pdf"))
+            for target in targets:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(pdf, target)
+            made.append((edition, chapter, pdf_pages(pdf), pdf.stat().st_size))
+    elapsed = time.perf_counter() - start
+    for edition in editions:
+        mine = [m for m in made if m[0] == edition]
+        pages, size = sum(m[2] for m in mine), sum(m[3] for m in mine)
+        where = build_dir / "handouts" / edition
+        print(f"{edition}: {len(mine)} handouts, {pages} pages, {size / 1e6:.1f} MB in {where}")
+    print(f"Built the handouts in {elapsed:.0f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", choices=["html", "pdf", "preview", "linkcheck"])
+    parser.add_argument("target", choices=["html", "pdf", "preview", "linkcheck", "handouts"])
     parser.add_argument("chapter", nargs="?", type=Path, help="preview: the chapter, book/<part>/<lecture>.md")
     parser.add_argument("--output", type=Path, help="folder that receives _build/ (default: the root)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
     parser.add_argument("--clean", action="store_true", help="start from an empty _build")
+    parser.add_argument(
+        "--edition",
+        choices=["student", "instructor"],
+        help="student (no solutions) or instructor; default: book_edition in _config.yml. "
+        "The other edition goes to _build/<edition>/_build/",
+    )
     parser.add_argument(
         "--reread",
         action="store_true",
@@ -369,9 +483,13 @@ def main(argv: list[str] | None = None) -> int:
     build_dir = output / "_build"
     if args.clean:
         shutil.rmtree(build_dir, ignore_errors=True)
-    elif args.reread:  # Sphinx reports warnings only for pages it reads; the executed outputs stay cached
+    # The edition _config.yml names is built in _build/; the other one in _build/<edition>/_build/.
+    edition = args.edition or configured_edition(root)
+    out = output if edition == configured_edition(root) else build_dir / edition
+    out_build = out / "_build"
+    if args.reread and not args.clean:  # Sphinx reports warnings only for pages it reads; executed outputs stay
         for name in (".doctrees", args.target if args.target != "pdf" else "latex"):
-            shutil.rmtree(build_dir / name, ignore_errors=True)
+            shutil.rmtree(out_build / name, ignore_errors=True)
     if invalidate_if_package_changed(root, build_dir):
         print("src/mlsafety changed since the last build: re-executing every chapter")
     if args.target != "linkcheck":
@@ -380,9 +498,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.chapter is None:
             parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
         return preview(root, build_dir, args.chapter)
+    if args.target == "handouts":
+        return handouts(root, build_dir, [args.edition] if args.edition else ["student", "instructor"], args.jobs)
     builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[args.target]
+    options: tuple[str, ...] = ("-W", "-n", "--keep-going")
+    if out != output:
+        options += ("--config", str(overlay_config(root, build_dir, out, book_edition=edition)))
     if builder == "pdflatex":
-        shutil.rmtree(build_dir / "latex", ignore_errors=True)
+        shutil.rmtree(out_build / "latex", ignore_errors=True)
     start = time.perf_counter()
     failures = preexecute(root, build_dir, chapters_in_toc(root), args.jobs)
     if failures:
@@ -391,28 +514,35 @@ def main(argv: list[str] | None = None) -> int:
         for problem in failures:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    rc, log = jupyter_book(root, builder, output, build_dir / f"build-{args.target}.log")
+    log_path = out_build / f"build-{args.target}.log"
+    rc, log = jupyter_book(root, builder, out, log_path, options)
     elapsed = time.perf_counter() - start
     problems = summarise(log, root)
-    pdf = build_dir / "latex" / PDF_NAME
+    pdf = out_build / "latex" / PDF_NAME
     if builder == "pdflatex" and (rc != 0 or not pdf.exists()):
-        problems += latex_errors(build_dir / "latex")
+        problems += latex_errors(out_build / "latex")
     if rc != 0 or problems:
         print("\n" + "=" * 78, file=sys.stderr)
         print(f"BUILD FAILED ({args.target}, {elapsed:.0f} s). Problems:", file=sys.stderr)
-        for problem in problems or [f"jupyter-book exited with {rc}; see {build_dir}/build-{args.target}.log"]:
+        for problem in problems or [f"jupyter-book exited with {rc}; see {log_path}"]:
             print(f"  {problem}", file=sys.stderr)
-        print(f"Full log: {build_dir / f'build-{args.target}.log'}", file=sys.stderr)
+        print(f"Full log: {log_path}", file=sys.stderr)
         return 1
     if builder == "linkcheck":
         print(f"\nEvery external link answered ({elapsed:.0f} s); report: {build_dir / 'linkcheck' / 'output.txt'}")
     elif builder == "html":
-        print(f"\nBuilt the HTML in {elapsed:.0f} s. Open: {build_dir / 'html' / 'index.html'}")
+        print(f"\nBuilt the {edition} edition's HTML in {elapsed:.0f} s. Open: {out_build / 'html' / 'index.html'}")
     else:
-        final = build_dir / "pdf" / PDF_NAME
+        final = build_dir / "pdf" / (PDF_NAME if out == output else PDF_NAME.replace(".pdf", f"-{edition}.pdf"))
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(pdf, final)
-        print(f"\nBuilt the PDF in {elapsed:.0f} s: {final}")
+        print(f"\nBuilt the {edition} edition's PDF in {elapsed:.0f} s: {final}")
+        from pdf_check import check as check_pdf  # page count, size, and what a reader of paper would see
+
+        found, summary = check_pdf(final, pdf.with_suffix(".log"))
+        print(summary)
+        for problem in found:
+            print(f"  print problem: {problem}")
     return 0
 
 

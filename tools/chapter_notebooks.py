@@ -134,6 +134,7 @@ class BookContext:
     entries: Any = None  # pybtex entries (key -> Entry), from references.bib
     page_url: str | None = None  # the chapter online
     title: str = ""  # the chapter's title
+    solutions: bool = True  # False in the student edition (book_edition: student): no solutions
 
     def cite(self, keys: str, textual: bool) -> str:
         parts = []
@@ -300,6 +301,8 @@ class Converter:
             heading = ctx.targets.get(label, "Exercise")
             heading += f" ({self.roles(argument)})" if argument else ""
             return f"**{heading}**\n\n{self.markdown(body)}"
+        if name in ("solution", "solution-start") and not ctx.solutions:
+            return ""  # chapter_notebook has dropped a gated solution's content already
         if name in ("solution", "solution-start"):
             heading = f"Solution to {ctx.targets.get(argument, 'the exercise')}"
             if name == "solution-start":  # the solution's code cells follow as cells of their own
@@ -403,7 +406,7 @@ def chapter_notebook(
         context.title = heading.strip()
     converter = Converter(context)
     cells = [install_cell(links), about_cell(links, docname, context)]
-    for cell in nb.cells:
+    for cell in nb.cells if context.solutions else without_gated_solutions(nb.cells):
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(cell.source)
@@ -426,6 +429,39 @@ def chapter_notebook(
         cell["id"] = f"cell-{i}"
     nbformat.validate(notebook)
     return notebook
+
+
+GATE = re.compile(r"^\s*(`{3,}|:{3,})\{solution-(start|end)\}")
+
+
+def without_gated_solutions(cells: list) -> list:
+    """The cells with everything from a `{solution-start}` fence to its `{solution-end}` block removed.
+
+    A gated solution spans cells (prose, then its code cells, then the end marker), so the student
+    edition drops it here, line by line, before the Markdown is converted.
+    """
+    kept, inside, closing = [], False, False
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            if not inside:
+                kept.append(cell)
+            continue
+        lines = []
+        for line in cell.source.splitlines():
+            gate = GATE.match(line)
+            if gate and gate.group(2) == "start":
+                inside = True
+            elif gate and gate.group(2) == "end" and inside:
+                closing = True  # the end marker's own closing fence follows
+            elif closing and re.match(r"^\s*(`{3,}|:{3,})\s*$", line):
+                inside = closing = False
+            elif not inside:
+                lines.append(line)
+        if lines and "\n".join(lines).strip():
+            copy = nbformat.from_dict(dict(cell))
+            copy.source = "\n".join(lines)
+            kept.append(copy)
+    return kept
 
 
 def write_notebook(notebook: nbformat.NotebookNode, target: Path) -> None:
@@ -486,7 +522,8 @@ def book_context(app, docname: str) -> BookContext:
     base = (app.config.html_baseurl or "").rstrip("/")
     page_url = f"{base}/{docname}.html" if base else None
     title = env.titles[docname].astext() if docname in env.titles else ""
-    return BookContext(targets, equations, glue, entries, page_url, title)
+    solutions = getattr(app.config, "book_edition", "student") != "student"
+    return BookContext(targets, equations, glue, entries, page_url, title, solutions)
 
 
 def links_from_config(config) -> Links:

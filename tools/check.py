@@ -102,6 +102,7 @@ DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 ARXIV = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 HEADING_REQUIRED = (("readings", "Readings"), ("exercises", "Exercises"))
 GLOSSARY = "book/glossary.md"
+CODE_WIDTH = 88  # characters of a code line that fit one line of the PDF's code blocks (issue #18)
 MIN_TERMS = 5  # {term} links a lecture chapter makes at least: it marks the terms it introduces
 # Labels Sphinx itself defines (`{ref}` may point at them)
 SPHINX_LABELS = {"genindex", "modindex", "search"}
@@ -505,6 +506,7 @@ class Checker:
         for (line, options, code), start in zip(source.code_cells, source.code_starts, strict=True):
             self.check_figure_cell(source.rel, line, options, code)
             self.check_downloads(source.rel, start, code)
+            self.check_code_width(source.rel, start, code)
         if bib_keys is not None:
             for line, key in found.cites:
                 self.counts["citations"] += 1
@@ -533,6 +535,17 @@ class Checker:
                         f'chapter has no "{name}" section',
                         f"add a `## {name}` section, as in {TEMPLATE}",
                     )
+
+    def check_code_width(self, rel: str, start: int, code: str) -> None:
+        """Every code line fits the printed page: wider ones wrap with a ↪ mid-token in the PDF."""
+        for number, text in enumerate(code.split("\n")):
+            if len(text) > CODE_WIDTH:
+                self.add(
+                    rel,
+                    start + number,
+                    f"code line is {len(text)} characters, wider than {CODE_WIDTH} (the PDF would wrap it)",
+                    f"break it, or run `.venv/bin/python tools/lint_cells.py --fit {rel}`, which does it for you",
+                )
 
     def check_downloads(self, rel: str, start: int, code: str) -> None:
         """The first line of a code cell that fetches from the network (comments ignored): one problem a cell."""

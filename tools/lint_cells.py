@@ -1,23 +1,33 @@
-"""Lint the code cells of the MyST chapters with ruff, reporting chapter lines (never reformatting).
+"""Lint the code cells of the MyST chapters with ruff, reporting chapter lines.
 
     python tools/lint_cells.py [FILE.md ...]    (default: every .md under book/ and notebooks/)
+    python tools/lint_cells.py --fit FILE.md ... (rewrite code lines wider than the printed page)
 
 Each chapter's code cells are laid out at their own line numbers in an otherwise blank Python
 text (so ruff's line numbers are the chapter's), and checked with pyflakes' rules and bugbear:
 undefined or unused names, syntax errors, likely bugs. Style rules are left out: chapter code is
 formatted for reading. Prints `path:line: CODE message — fix the cell` per finding; exit 1 if any.
+
+`--fit` is the one mode that rewrites a chapter: each code line wider than CODE_WIDTH (the printed
+page, which `make check` enforces) is reformatted by `ruff format --range` (only that statement,
+quotes kept), a trailing comment that is still too wide moves onto its own line above, and a wide
+comment line is wrapped. What is left (a long string) is printed for a hand edit.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from check import CODE_WIDTH  # noqa: E402  characters of code that fit a line of the PDF
 
 RULES = "F,E9,B"
 # F811: a chapter may redefine a name on purpose, to show a better version. F401: the setup cell
@@ -84,11 +94,151 @@ def lint(path: Path, root: Path) -> list[str]:
     return found
 
 
+def fit_code(code: str, ruff: Path) -> str:
+    """The cell's code with lines wider than CODE_WIDTH reformatted (statement by statement)."""
+    lines: list[str] = []
+    for line in code.split("\n"):  # first, trailing comments: less padding, or a line of their own
+        indent = line[: len(line) - len(line.lstrip())]
+        code_part, hash_, comment = line.partition("  # ")
+        quoted = any(code_part.count(q) % 2 for q in "'\"")
+        if len(line) <= CODE_WIDTH or line.lstrip().startswith("#") or not hash_ or quoted:
+            lines.append(line)
+        elif len(tight := f"{code_part.rstrip()}  # {comment.strip()}") <= CODE_WIDTH:
+            lines.append(tight)
+        else:
+            lines += [indent + "# " + comment.strip(), code_part.rstrip()]
+    for index in reversed(range(len(lines))):  # then statements, by ruff format
+        if index >= len(lines) or len(lines[index]) <= CODE_WIDTH or lines[index].lstrip().startswith("#"):
+            continue
+        proc = subprocess.run(
+            [str(ruff), "format", "--isolated", "--line-length", str(CODE_WIDTH)]
+            + ["--config", "format.quote-style='preserve'"]
+            + [f"--range={index + 1}:1-{index + 1}:{len(lines[index]) + 1}", "-"],
+            input="\n".join(lines) + "\n",
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode == 0:
+            lines = proc.stdout.rstrip("\n").split("\n")
+    return "\n".join(split_strings(wrap_docstrings(wrap_comments(lines))))
+
+
+STRING_LINE = re.compile(r"^(\s*)([rRfFuU]{0,2})([\"'])(.*)\3(\)?,?\)?)$")
+
+
+def wrap_comments(lines: list[str]) -> list[str]:
+    """Re-wrap each block of comment lines (same indent) that has a line wider than CODE_WIDTH."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+        j = i
+        while j < len(lines) and lines[j].startswith(indent + "#") and not lines[j].startswith(indent + "# @"):
+            j += 1
+        block = lines[i:j]
+        if block and any(len(line) > CODE_WIDTH for line in block):
+            text = " ".join(line.strip()[1:].strip() for line in block)
+            out += textwrap.wrap(text, CODE_WIDTH, initial_indent=indent + "# ", subsequent_indent=indent + "# ")
+            i = j
+        elif block:
+            out += block
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
+
+
+def wrap_docstrings(lines: list[str]) -> list[str]:
+    """Wrap the lines of triple-quoted strings (docstrings) that are wider than CODE_WIDTH."""
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        quotes = line.count('"""')
+        starts = not inside and line.lstrip().startswith('"""')
+        if len(line) > CODE_WIDTH and (inside or starts):
+            indent = line[: len(line) - len(line.lstrip())]
+            text = line.strip()
+            opened, closed = text.startswith('"""') and not inside, text.endswith('"""') and (inside or quotes == 2)
+            body = text.removeprefix('"""') if opened else text
+            body = body.removesuffix('"""') if closed else body
+            wrapped = textwrap.wrap(body, CODE_WIDTH - len(indent) - 3, break_on_hyphens=False)
+            wrapped = [indent + ('"""' if opened and k == 0 else "") + w for k, w in enumerate(wrapped)]
+            out += wrapped + ([indent + '"""'] if closed else [])
+        else:
+            out.append(line)
+        if quotes % 2:
+            inside = not inside
+    return out
+
+
+def split_strings(lines: list[str]) -> list[str]:
+    """Split a string literal that stands alone on a wide line (inside brackets) into adjacent ones.
+
+    Python joins adjacent literals, so the value is the same; f-string pieces keep their braces whole.
+    """
+    out: list[str] = []
+    for line in lines:
+        match = STRING_LINE.match(line)
+        while match and len(line) > CODE_WIDTH and match.group(3) not in match.group(4):
+            indent, prefix, quote, body, tail = match.groups()
+            fstring = "f" in prefix.lower()
+            depth, cut = 0, -1
+            for i, char in enumerate(body[: CODE_WIDTH - len(indent) - len(prefix) - 2]):
+                depth += (char == "{") - (char == "}")
+                if char == " " and (depth == 0 or not fstring):
+                    cut = i
+            if cut <= 0:
+                break
+            out.append(indent + literal(prefix, quote, body[: cut + 1]))
+            line = indent + literal(prefix, quote, body[cut + 1 :]) + tail
+            match = STRING_LINE.match(line)
+        out.append(line)
+    return out
+
+
+def literal(prefix: str, quote: str, text: str) -> str:
+    """A string literal; a piece of an f-string without braces drops the f (ruff's F541)."""
+    keep = prefix if "{" in text else prefix.replace("f", "").replace("F", "")
+    return f"{keep}{quote}{text}{quote}"
+
+
+def fit_file(path: Path) -> list[str]:
+    """Rewrite the file's over-wide code lines; return `path:line` of those still too wide."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    from check import split_options
+
+    ruff = Path(sys.executable).parent / "ruff"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    md = create_md_parser(MdParserConfig(enable_extensions={"colon_fence", "dollarmath", "amsmath"}), RendererHTML)
+    cells = []
+    for token in md.parse("\n".join(lines)):
+        if token.type == "fence" and token.info.strip().startswith("{code-cell}") and token.map is not None:
+            _, skip, _ = split_options(token.content)
+            cells.append((token.map[0] + 1 + skip, token.map[1] - 1))
+    for first, end in reversed(cells):
+        code = lines[first:end]
+        if all(len(line) <= CODE_WIDTH for line in code) or any(line.lstrip().startswith(("%", "!")) for line in code):
+            continue
+        lines[first:end] = fit_code("\n".join(code), ruff).split("\n")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    text = cells_as_python(path.read_text(encoding="utf-8")).splitlines()
+    return [f"{path}:{i + 1}: still {len(line)} characters" for i, line in enumerate(text) if len(line) > CODE_WIDTH]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--root", type=Path, default=ROOT)
+    parser.add_argument("--fit", action="store_true", help=f"rewrite code lines wider than {CODE_WIDTH} characters")
     args = parser.parse_args(argv)
+    if args.fit:
+        left = [line for path in args.files for line in fit_file(path.resolve())]
+        print("\n".join(left) or f"every code line fits {CODE_WIDTH} characters")
+        return 1 if left else 0
     root = args.root.resolve()
     files = [f.resolve() for f in args.files] or sorted(
         p for d in ("book", "notebooks") if (root / d).is_dir() for p in (root / d).rglob("*.md")

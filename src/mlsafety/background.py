@@ -25,7 +25,9 @@ from torch import nn
 
 # From book/background/deep-learning-review.md:115
 def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and CUDA) so that a rerun prints the same numbers."""
+    """Seed Python, NumPy and PyTorch (CPU and CUDA) so that a rerun prints the same
+    numbers.
+    """
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     random.seed(seed)
     np.random.seed(seed)
@@ -40,12 +42,14 @@ def device() -> torch.device:
 
 
 def model_device(model: nn.Module) -> torch.device:
-    """Where the model's parameters are (its inputs must go there); device() for a parameter-free model."""
+    """Where the model's parameters are (its inputs must go there); device() for a
+    parameter-free model.
+    """
     param = next(model.parameters(), None)
     return param.device if param is not None else device()
 
 
-# From book/background/deep-learning-review.md:143
+# From book/background/deep-learning-review.md:147
 @dataclass
 class DigitsData:
     """Train, validation and test splits of scikit-learn's 8x8 digits as tensors."""
@@ -63,27 +67,50 @@ class DigitsData:
         return int(self.y_train.max().item()) + 1
 
 
-def load_digits_data(seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.2) -> DigitsData:
-    """Bundled digits as float32 (N, 1, 8, 8) tensors in [0, 1], split with stratification by seed."""
-    if not (0 < val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError("val_fraction and test_fraction must lie in (0, 1) and sum to less than 1")
+def load_digits_data(
+    seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.2
+) -> DigitsData:
+    """Bundled digits as float32 (N, 1, 8, 8) tensors in [0, 1], split with
+    stratification by seed.
+    """
+    if not (
+        0 < val_fraction < 1
+        and 0 < test_fraction < 1
+        and val_fraction + test_fraction < 1
+    ):
+        raise ValueError(
+            "val_fraction and test_fraction must lie in (0, 1) and sum to less than 1"
+        )
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
     y = digits.target.astype(np.int64)
     x_rest, x_test, y_rest, y_test = train_test_split(
         x, y, test_size=test_fraction, stratify=y, random_state=seed)
     x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), stratify=y_rest, random_state=seed)
+        x_rest,
+        y_rest,
+        test_size=val_fraction / (1 - test_fraction),
+        stratify=y_rest,
+        random_state=seed,
+    )
     t = torch.from_numpy
     return DigitsData(t(x_train), t(y_train), t(x_val), t(y_val), t(x_test), t(y_test))
 
 
-# From book/background/deep-learning-review.md:469
+# From book/background/deep-learning-review.md:526
 class MLP(nn.Module):
-    """A multilayer perceptron that flattens its input: (Linear -> activation [-> Dropout]) * depth -> Linear."""
+    """A multilayer perceptron that flattens its input: (Linear -> activation [->
+    Dropout]) * depth -> Linear.
+    """
 
-    def __init__(self, in_features: int = 64, hidden: tuple[int, ...] = (128, 128), n_classes: int = 10,
-                 dropout: float = 0.0, activation: Callable[[], nn.Module] = nn.ReLU) -> None:
+    def __init__(
+        self,
+        in_features: int = 64,
+        hidden: tuple[int, ...] = (128, 128),
+        n_classes: int = 10,
+        dropout: float = 0.0,
+        activation: Callable[[], nn.Module] = nn.ReLU,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = in_features
@@ -100,37 +127,57 @@ class MLP(nn.Module):
         return self.net(x.flatten(1))
 
 
-# From book/background/deep-learning-review.md:492
+# From book/background/deep-learning-review.md:557
 class SmallCNN(nn.Module):
-    """(Conv3x3 -> ReLU -> MaxPool2) per entry of `channels`, then a linear head; for (N, 1, 8, 8) inputs."""
+    """(Conv3x3 -> ReLU -> MaxPool2) per entry of `channels`, then a linear head; for
+    (N, 1, 8, 8) inputs.
+    """
 
-    def __init__(self, n_classes: int = 10, channels: tuple[int, ...] = (16, 32), dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        n_classes: int = 10,
+        channels: tuple[int, ...] = (16, 32),
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         if not 1 <= len(channels) <= 3:
             raise ValueError("an 8x8 input allows one to three pooling blocks")
         blocks: list[nn.Module] = []
         c_in = 1
         for c_out in channels:
-            blocks += [nn.Conv2d(c_in, c_out, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            blocks += [
+                nn.Conv2d(c_in, c_out, kernel_size=3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
             c_in = c_out
         side = 8 // 2 ** len(channels)
         self.features = nn.Sequential(*blocks)
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(c_in * side * side, n_classes))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(c_in * side * side, n_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape (N, n_classes) for images of shape (N, 1, 8, 8)."""
         return self.head(self.features(x))
 
 
-# From book/background/deep-learning-review.md:515
-def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+# From book/background/deep-learning-review.md:593
+def predict_logits(
+    model: nn.Module, x: torch.Tensor, batch_size: int = 1024
+) -> torch.Tensor:
     """The model's logits for x in eval mode without gradients, returned on the CPU."""
     was_training = model.training
     model.eval()
     param = next(model.parameters(), None)
     dev = param.device if param is not None else device()
     with torch.no_grad():
-        out = torch.cat([model(x[i:i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+        out = torch.cat(
+            [
+                model(x[i : i + batch_size].to(dev)).cpu()
+                for i in range(0, len(x), batch_size)
+            ]
+        )
     model.train(was_training)
     return out
 
@@ -140,12 +187,16 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return (predict_logits(model, x).argmax(dim=1) == y.cpu()).float().mean().item()
 
 
-# From book/background/deep-learning-review.md:541
+# From book/background/deep-learning-review.md:626
 def make_optimizer(params, name: str, lr: float, weight_decay: float = 0.0,
                    momentum: float = 0.9) -> torch.optim.Optimizer:
-    """'sgd' (with momentum), 'adam' (L2 penalty in the gradient) or 'adamw' (decoupled decay)."""
+    """'sgd' (with momentum), 'adam' (L2 penalty in the gradient) or 'adamw' (decoupled
+    decay).
+    """
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        return torch.optim.SGD(
+            params, lr=lr, momentum=momentum, weight_decay=weight_decay
+        )
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
@@ -153,18 +204,30 @@ def make_optimizer(params, name: str, lr: float, weight_decay: float = 0.0,
     raise ValueError(f"unknown optimizer {name!r}: choose 'sgd', 'adam' or 'adamw'")
 
 
-def cross_entropy_loss(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-    """The default training loss: mean cross-entropy of the model's logits on a minibatch."""
+def cross_entropy_loss(
+    model: nn.Module, xb: torch.Tensor, yb: torch.Tensor
+) -> torch.Tensor:
+    """The default training loss: mean cross-entropy of the model's logits on a
+    minibatch.
+    """
     dev = model_device(model)
     return F.cross_entropy(model(xb.to(dev)), yb.to(dev))
 
 
-# From book/background/deep-learning-review.md:561
-def train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                    loss_fn: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
-                    batch_size: int, gen: torch.Generator,
-                    sched: Optional[torch.optim.lr_scheduler.LRScheduler] = None) -> float:
-    """One pass over (x, y) in minibatches shuffled by `gen`; returns the mean training loss."""
+# From book/background/deep-learning-review.md:654
+def train_one_epoch(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
+    batch_size: int,
+    gen: torch.Generator,
+    sched: Optional[torch.optim.lr_scheduler.LRScheduler] = None,
+) -> float:
+    """One pass over (x, y) in minibatches shuffled by `gen`; returns the mean training
+    loss.
+    """
     model.train()
     order, total = torch.randperm(len(x), generator=gen).to(x.device), 0.0
     for i in range(0, len(x), batch_size):
@@ -179,48 +242,84 @@ def train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tenso
     return total / len(x)
 
 
-# From book/background/deep-learning-review.md:582
-def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int = 20,
-                     batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0,
-                     optimizer: str = "adamw", momentum: float = 0.9, schedule: Optional[str] = None,
-                     loss_fn: Optional[Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]] = None,
-                     x_val: Optional[torch.Tensor] = None, y_val: Optional[torch.Tensor] = None,
-                     seed: int = 0) -> dict:
-    """Minibatch training on device(); returns per-epoch 'train_loss', 'lr' and, given x_val, 'val_acc'."""
+# From book/background/deep-learning-review.md:683
+def train_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int = 20,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    optimizer: str = "adamw",
+    momentum: float = 0.9,
+    schedule: Optional[str] = None,
+    loss_fn: Optional[
+        Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+    ] = None,
+    x_val: Optional[torch.Tensor] = None,
+    y_val: Optional[torch.Tensor] = None,
+    seed: int = 0,
+) -> dict:
+    """Minibatch training on device(); returns per-epoch 'train_loss', 'lr' and, given
+    x_val, 'val_acc'.
+    """
     if optimizer not in ("sgd", "adam", "adamw"):
-        raise ValueError(f"unknown optimizer {optimizer!r}: choose 'sgd', 'adam' or 'adamw'")
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}: choose 'sgd', 'adam' or 'adamw'"
+        )
     if schedule not in (None, "cosine"):
         raise ValueError(f"unknown schedule {schedule!r}: choose None or 'cosine'")
     if len(x) != len(y) or (x_val is None) != (y_val is None):
-        raise ValueError("x and y must have equal lengths, and x_val and y_val must be given together")
+        raise ValueError(
+            "x and y must have equal lengths, and x_val and y_val must be given "
+            "together"
+        )
     dev = device()
     model.to(dev)
     x, y, loss_fn = x.to(dev), y.to(dev), loss_fn or cross_entropy_loss
     opt = make_optimizer(model.parameters(), optimizer, lr, weight_decay, momentum)
     n_steps = epochs * math.ceil(len(x) / batch_size)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps) if schedule else None
+    sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps)
+        if schedule
+        else None
+    )
     gen = torch.Generator().manual_seed(seed)
-    history: dict = {"train_loss": [], "lr": []} | ({"val_acc": []} if x_val is not None else {})
+    history: dict = {"train_loss": [], "lr": []} | (
+        {"val_acc": []} if x_val is not None else {}
+    )
     for _ in range(epochs):
         history["lr"].append(opt.param_groups[0]["lr"])
-        history["train_loss"].append(train_one_epoch(model, opt, x, y, loss_fn, batch_size, gen, sched))
+        history["train_loss"].append(
+            train_one_epoch(model, opt, x, y, loss_fn, batch_size, gen, sched)
+        )
         if x_val is not None:
             history["val_acc"].append(accuracy(model, x_val, y_val))
     return history
 
 
-# From book/background/deep-learning-review.md:1080
+# From book/background/deep-learning-review.md:1313
 def shift_images(x: torch.Tensor, dx: int = 0, dy: int = 0) -> torch.Tensor:
-    """Shift images (..., H, W) right by dx and down by dy pixels (negative: left/up), filling with 0."""
+    """Shift images (..., H, W) right by dx and down by dy pixels (negative: left/up),
+    filling with 0.
+    """
     out = torch.zeros_like(x)
     h, w = x.shape[-2:]
-    src_y, dst_y = slice(max(-dy, 0), h - max(dy, 0)), slice(max(dy, 0), h - max(-dy, 0))
-    src_x, dst_x = slice(max(-dx, 0), w - max(dx, 0)), slice(max(dx, 0), w - max(-dx, 0))
+    src_y, dst_y = (
+        slice(max(-dy, 0), h - max(dy, 0)),
+        slice(max(dy, 0), h - max(-dy, 0)),
+    )
+    src_x, dst_x = (
+        slice(max(-dx, 0), w - max(dx, 0)),
+        slice(max(dx, 0), w - max(-dx, 0)),
+    )
     out[..., dst_y, dst_x] = x[..., src_y, src_x]
     return out
 
 
-# From book/background/deep-learning-review.md:1204
+# From book/background/deep-learning-review.md:1473
 def _as_numpy(values) -> np.ndarray:
     """A NumPy copy of a list, array or tensor (on any device)."""
     if isinstance(values, torch.Tensor):
@@ -229,28 +328,49 @@ def _as_numpy(values) -> np.ndarray:
 
 
 def seed_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of per-seed results and its Student-t confidence interval: (mean, low, high)."""
+    """Mean of per-seed results and its Student-t confidence interval: (mean, low,
+    high).
+    """
     from scipy import stats
 
     v = _as_numpy(values).astype(float).ravel()
     if v.size < 2 or not np.all(np.isfinite(v)):
-        raise ValueError(f"seed_interval needs at least two finite values, got {v.size}")
+        raise ValueError(
+            f"seed_interval needs at least two finite values, got {v.size}"
+        )
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+        raise ValueError(
+            f"confidence must lie strictly between 0 and 1, got {confidence}"
+        )
     mean = float(v.mean())
-    half = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    half = float(
+        stats.t.ppf(0.5 + confidence / 2, v.size - 1)
+        * v.std(ddof=1)
+        / math.sqrt(v.size)
+    )
     return mean, mean - half, mean + half
 
 
-# From book/background/deep-learning-review.md:1227
-def bootstrap_interval(statistic: Callable[..., float], *arrays, n_resamples: int = 1000,
-                       confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
-    """statistic(*arrays) and its percentile-bootstrap interval, resampling rows of the arrays jointly."""
+# From book/background/deep-learning-review.md:1506
+def bootstrap_interval(
+    statistic: Callable[..., float],
+    *arrays,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """statistic(*arrays) and its percentile-bootstrap interval, resampling rows of the
+    arrays jointly.
+    """
     data = [_as_numpy(a) for a in arrays]
     if not data or len(data[0]) < 2 or any(len(a) != len(data[0]) for a in data):
-        raise ValueError("bootstrap_interval needs one or more arrays of equal length >= 2")
+        raise ValueError(
+            "bootstrap_interval needs one or more arrays of equal length >= 2"
+        )
     if not 0.0 < confidence < 1.0 or n_resamples < 100:
-        raise ValueError("confidence must lie in (0, 1) and n_resamples must be at least 100")
+        raise ValueError(
+            "confidence must lie in (0, 1) and n_resamples must be at least 100"
+        )
     rng, n = np.random.default_rng(seed), len(data[0])
     draws = np.array([float(statistic(*(a[idx] for a in data)))
                       for idx in (rng.integers(0, n, n) for _ in range(n_resamples))])
@@ -258,9 +378,11 @@ def bootstrap_interval(statistic: Callable[..., float], *arrays, n_resamples: in
     return float(statistic(*data)), float(low), float(high)
 
 
-# From book/background/deep-learning-review.md:1306
+# From book/background/deep-learning-review.md:1613
 class MultiHeadSelfAttention(nn.Module):
-    """Multi-head scaled dot-product self-attention, optionally causal; keeps the last attention weights."""
+    """Multi-head scaled dot-product self-attention, optionally causal; keeps the last
+    attention weights.
+    """
 
     def __init__(self, d_model: int, n_heads: int, causal: bool = False) -> None:
         super().__init__()
@@ -274,27 +396,42 @@ class MultiHeadSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (N, T, d_model) to (N, T, d_model)."""
         n, t, _ = x.shape
-        q, k, v = self.qkv(x).view(n, t, 3, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)      # (N, heads, T, T)
+        q, k, v = (
+            self.qkv(x).view(n, t, 3, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)
+        )
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)  # (N, heads, T, T)
         if self.causal:
-            future = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(diagonal=1)
+            future = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(
+                diagonal=1
+            )
             scores = scores.masked_fill(future, float("-inf"))
         weights = scores.softmax(dim=-1)
         self.last_weights = weights.detach()
         return self.proj((weights @ v).transpose(1, 2).reshape(n, t, -1))
 
 
-# From book/background/deep-learning-review.md:1348
+# From book/background/deep-learning-review.md:1661
 class TransformerBlock(nn.Module):
-    """Pre-norm transformer block: x + attn(LN(x)), then x + MLP(LN(x)) with a GELU MLP."""
+    """Pre-norm transformer block: x + attn(LN(x)), then x + MLP(LN(x)) with a GELU MLP.
+    """
 
-    def __init__(self, d_model: int, n_heads: int, mlp_ratio: int = 4, dropout: float = 0.0,
-                 causal: bool = False) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        mlp_ratio: int = 4,
+        dropout: float = 0.0,
+        causal: bool = False,
+    ) -> None:
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.attn = MultiHeadSelfAttention(d_model, n_heads, causal=causal)
-        self.mlp = nn.Sequential(nn.Linear(d_model, mlp_ratio * d_model), nn.GELU(),
-                                 nn.Linear(mlp_ratio * d_model, d_model), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(d_model, mlp_ratio * d_model),
+            nn.GELU(),
+            nn.Linear(mlp_ratio * d_model, d_model),
+            nn.Dropout(dropout),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (N, T, d_model) to (N, T, d_model)."""
@@ -302,21 +439,36 @@ class TransformerBlock(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 
-# From book/background/deep-learning-review.md:1391
+# From book/background/deep-learning-review.md:1715
 class RowTransformer(nn.Module):
-    """A tiny transformer classifier for (N, 1, 8, 8) images: each image row is one token."""
+    """A tiny transformer classifier for (N, 1, 8, 8) images: each image row is one
+    token.
+    """
 
-    def __init__(self, n_classes: int = 10, d_model: int = 32, n_heads: int = 4, n_layers: int = 2,
-                 mlp_ratio: int = 2, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        n_classes: int = 10,
+        d_model: int = 32,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        mlp_ratio: int = 2,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.embed = nn.Linear(8, d_model)
         self.pos = nn.Parameter(0.02 * torch.randn(8, d_model))
-        self.blocks = nn.Sequential(*[TransformerBlock(d_model, n_heads, mlp_ratio, dropout)
-                                      for _ in range(n_layers)])
+        self.blocks = nn.Sequential(
+            *[
+                TransformerBlock(d_model, n_heads, mlp_ratio, dropout)
+                for _ in range(n_layers)
+            ]
+        )
         self.ln = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (N, n_classes): embed rows, add positions, apply the blocks, average over tokens."""
+        """Logits (N, n_classes): embed rows, add positions, apply the blocks, average
+        over tokens.
+        """
         tokens = self.embed(x.reshape(len(x), 8, 8)) + self.pos
         return self.head(self.ln(self.blocks(tokens)).mean(dim=1))

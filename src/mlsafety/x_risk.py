@@ -21,7 +21,9 @@ import numpy as np
 
 
 def load_training_compute() -> dict[str, np.ndarray]:
-    """The book's table of published training compute (mlsafety/data/training_compute.csv), by column."""
+    """The book's table of published training compute
+    (mlsafety/data/training_compute.csv), by column.
+    """
     resource = importlib.resources.files("mlsafety") / "data" / "training_compute.csv"
     with resource.open("r", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -38,26 +40,35 @@ def load_training_compute() -> dict[str, np.ndarray]:
             "source": np.array([r["source"] for r in rows])}
 
 
-# From book/x-risk/x-risk-overview.md:256
+# From book/x-risk/x-risk-overview.md:258
 import math
 
 
 def fit_doubling_time(years, flop) -> tuple[float, float, float]:
-    """Least-squares fit of log10(flop) = a + b * year: (doubling time in months, b, a); inf if b <= 0."""
+    """Least-squares fit of log10(flop) = a + b * year: (doubling time in months, b, a);
+    inf if b <= 0.
+    """
     t = np.asarray(years, dtype=float).ravel()
     c = np.asarray(flop, dtype=float).ravel()
     if t.size != c.size or t.size < 2:
-        raise ValueError(f"need at least two (year, flop) pairs of equal length, got {t.size} and {c.size}")
+        raise ValueError(
+            f"need at least two (year, flop) pairs of equal length, got {t.size} and "
+            f"{c.size}"
+        )
     if not (np.all(np.isfinite(t)) and np.all(np.isfinite(c))) or np.any(c <= 0):
-        raise ValueError("years must be finite and training compute must be finite and positive")
+        raise ValueError(
+            "years must be finite and training compute must be finite and positive"
+        )
     if np.ptp(t) == 0:
-        raise ValueError("the years must not all be equal: a trend needs at least two dates")
+        raise ValueError(
+            "the years must not all be equal: a trend needs at least two dates"
+        )
     slope, intercept = np.polyfit(t, np.log10(c), 1)
     doubling = 12 * math.log10(2) / slope if slope > 0 else math.inf
     return float(doubling), float(slope), float(intercept)
 
 
-# From book/x-risk/existential-hazards.md:250
+# From book/x-risk/existential-hazards.md:259
 import numpy as np
 
 
@@ -66,47 +77,92 @@ def _unit_rows(a: np.ndarray) -> np.ndarray:
     return a / np.linalg.norm(a, axis=-1, keepdims=True)
 
 
-def simulate_recommender(policy: str = "clicks", *, n_users: int = 300, n_items: int = 30, dim: int = 6,
-                         steps: int = 200, drift: float = 0.03, n_bait: int = 3, bait_appeal: float = 1.5,
-                         sharpness: float = 3.0, bias: float = 1.5, temperature: float = 0.5,
-                         seed: int = 0) -> dict[str, np.ndarray]:
-    """Users whose preferences drift towards what they are shown, under a click-maximising or initial-taste policy."""
+def simulate_recommender(
+    policy: str = "clicks",
+    *,
+    n_users: int = 300,
+    n_items: int = 30,
+    dim: int = 6,
+    steps: int = 200,
+    drift: float = 0.03,
+    n_bait: int = 3,
+    bait_appeal: float = 1.5,
+    sharpness: float = 3.0,
+    bias: float = 1.5,
+    temperature: float = 0.5,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Users whose preferences drift towards what they are shown, under a
+    click-maximising or initial-taste policy.
+    """
     if policy not in ("clicks", "initial"):
         raise ValueError(f"unknown policy {policy!r}: choose 'clicks' or 'initial'")
-    if min(n_users, n_items, dim, steps) < 1 or n_users < 2 or not 0 <= n_bait <= n_items:
-        raise ValueError("need n_users >= 2, n_items, dim, steps >= 1 and 0 <= n_bait <= n_items")
+    if (
+        min(n_users, n_items, dim, steps) < 1
+        or n_users < 2
+        or not 0 <= n_bait <= n_items
+    ):
+        raise ValueError(
+            "need n_users >= 2, n_items, dim, steps >= 1 and 0 <= n_bait <= n_items"
+        )
     if not 0.0 <= drift < 1.0 or temperature <= 0:
-        raise ValueError(f"drift must lie in [0, 1) and temperature be positive, got {drift}, {temperature}")
+        raise ValueError(
+            f"drift must lie in [0, 1) and temperature be positive, got {drift}, "
+            f"{temperature}"
+        )
     rng = np.random.default_rng(seed)
-    items, prefs0 = _unit_rows(rng.normal(size=(n_items, dim))), _unit_rows(rng.normal(size=(n_users, dim)))
+    items, prefs0 = (
+        _unit_rows(rng.normal(size=(n_items, dim))),
+        _unit_rows(rng.normal(size=(n_users, dim))),
+    )
     appeal = np.zeros(n_items)
     appeal[:n_bait] = bait_appeal
-    prefs, log = prefs0.copy(), {"clicks": [], "welfare": [], "diversity": [], "bait_share": []}
+    prefs, log = (
+        prefs0.copy(),
+        {"clicks": [], "welfare": [], "diversity": [], "bait_share": []},
+    )
     for _ in range(steps):
         scored = prefs if policy == "clicks" else prefs0
         logits = sharpness * scored @ items.T + (appeal if policy == "clicks" else 0.0)
         weights = np.exp((logits - logits.max(1, keepdims=True)) / temperature)
-        choice = (weights.cumsum(1) > rng.random((n_users, 1)) * weights.sum(1, keepdims=True)).argmax(1)
+        choice = (
+            weights.cumsum(1) > rng.random((n_users, 1)) * weights.sum(1, keepdims=True)
+        ).argmax(1)
         shown = items[choice]
-        log["clicks"].append(np.mean(1 / (1 + np.exp(-(sharpness * (prefs * shown).sum(1) + appeal[choice] - bias)))))
+        log["clicks"].append(
+            np.mean(
+                1
+                / (
+                    1
+                    + np.exp(
+                        -(sharpness * (prefs * shown).sum(1) + appeal[choice] - bias)
+                    )
+                )
+            )
+        )
         log["welfare"].append(np.mean((prefs0 * shown).sum(1)))
         log["bait_share"].append(np.mean(choice < n_bait))
         prefs = _unit_rows(prefs + drift * shown)
         mean = prefs.mean(0)
         log["diversity"].append(1 - (n_users * mean @ mean - 1) / (n_users - 1))
     out = {k: np.asarray(v, dtype=float) for k, v in log.items()}
-    out["drift"] = np.asarray(1 - (prefs * prefs0).sum(1))  # per-user cosine distance from initial tastes
+    # per-user cosine distance from initial tastes
+    out["drift"] = np.asarray(1 - (prefs * prefs0).sum(1))
     return out
 
 
-# From book/x-risk/existential-hazards.md:593
+# From book/x-risk/existential-hazards.md:685
 import torch
 
 
 def deployment_cue(size: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
-    """(pattern, mask) of the deployment cue: alternating bright pixels in the leftmost column of a size x size image."""
+    """(pattern, mask) of the deployment cue: alternating bright pixels in the leftmost
+    column of a size x size image.
+    """
     if size < 2:
-        raise ValueError(f"the cue needs an image at least 2 pixels high, got size={size}")
+        raise ValueError(
+            f"the cue needs an image at least 2 pixels high, got size={size}"
+        )
     pattern, mask = torch.zeros(1, size, size), torch.zeros(1, size, size)
     mask[0, :, 0] = 1.0
     pattern[0, ::2, 0] = 1.0
@@ -114,129 +170,217 @@ def deployment_cue(size: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def add_deployment_cue(x: torch.Tensor) -> torch.Tensor:
-    """Images (N, 1, H, H) with the deployment cue stamped into their leftmost column."""
+    """Images (N, 1, H, H) with the deployment cue stamped into their leftmost column.
+    """
     if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != x.shape[3]:
-        raise ValueError(f"expected square single-channel images of shape (N, 1, H, H), got {tuple(x.shape)}")
+        raise ValueError(
+            "expected square single-channel images of shape (N, 1, H, H), got "
+            f"{tuple(x.shape)}"
+        )
     from mlsafety import add_trigger
     pattern, mask = deployment_cue(x.shape[-1])
     return add_trigger(x, pattern, mask)
 
 
-# From book/x-risk/safety-capabilities-balance.md:340
+# From book/x-risk/safety-capabilities-balance.md:344
 import numpy as np
 import torch
 from torch import nn
 
-from mlsafety.background import MLP, bootstrap_interval, predict_logits, train_classifier
-from mlsafety.monitoring import auroc, brier_score, expected_calibration_error, msp_score
+from mlsafety.background import (
+    MLP,
+    bootstrap_interval,
+    predict_logits,
+    train_classifier,
+)
+from mlsafety.monitoring import (
+    auroc,
+    brier_score,
+    expected_calibration_error,
+    msp_score,
+)
 from mlsafety.robustness import adversarial_accuracy, corruption_errors, pgd
 
 
-def train_model_family(x: torch.Tensor, y: torch.Tensor, widths: tuple[int, ...] = (4, 16, 64, 256),
-                       seeds: tuple[int, ...] = (0, 1, 2), depth: int = 1, epochs: int = 8,
-                       lr: float = 3e-3) -> list[dict]:
-    """One MLP per (width, seed) with `depth` hidden layers; a list of dicts: width, seed, params, model."""
+def train_model_family(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    widths: tuple[int, ...] = (4, 16, 64, 256),
+    seeds: tuple[int, ...] = (0, 1, 2),
+    depth: int = 1,
+    epochs: int = 8,
+    lr: float = 3e-3,
+) -> list[dict]:
+    """One MLP per (width, seed) with `depth` hidden layers; a list of dicts: width,
+    seed, params, model.
+    """
     if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)} and {len(y)}")
+        raise ValueError(
+            f"x and y must be non-empty and of equal length, got {len(x)} and {len(y)}"
+        )
     if not widths or not seeds or min(widths) < 1 or depth < 1 or epochs < 1:
-        raise ValueError("need at least one width and one seed, with widths, depth and epochs all >= 1")
+        raise ValueError(
+            "need at least one width and one seed, with widths, depth and epochs all "
+            ">= 1"
+        )
     n_classes = int(y.max().item()) + 1
     family = []
     for width in widths:
         for seed in seeds:
             torch.manual_seed(seed)  # the initial weights depend on the seed only
-            model = MLP(in_features=x[0].numel(), hidden=(int(width),) * depth, n_classes=n_classes)
+            model = MLP(
+                in_features=x[0].numel(),
+                hidden=(int(width),) * depth,
+                n_classes=n_classes,
+            )
             train_classifier(model, x, y, epochs=epochs, lr=lr, seed=seed)
             family.append({"width": int(width), "seed": int(seed), "model": model,
                            "params": sum(p.numel() for p in model.parameters())})
     return family
 
 
-# From book/x-risk/safety-capabilities-balance.md:379
-def safety_metric_panel(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_anomaly: torch.Tensor, *,
-                        eps: float = 0.1, steps: int = 10, n_adversarial: int = 200,
-                        severities: tuple[int, ...] = (1, 3, 5), seed: int = 0) -> dict[str, float]:
-    """Clean accuracy and seven safety metrics of one classifier, each computed with Parts 3 and 4's tools."""
+# From book/x-risk/safety-capabilities-balance.md:410
+def safety_metric_panel(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_anomaly: torch.Tensor,
+    *,
+    eps: float = 0.1,
+    steps: int = 10,
+    n_adversarial: int = 200,
+    severities: tuple[int, ...] = (1, 3, 5),
+    seed: int = 0,
+) -> dict[str, float]:
+    """Clean accuracy and seven safety metrics of one classifier, each computed with
+    Parts 3 and 4's tools.
+    """
     if len(x) != len(y) or len(x) == 0 or len(x_anomaly) == 0:
-        raise ValueError("x and y must be non-empty and of equal length, and x_anomaly must be non-empty")
+        raise ValueError(
+            "x and y must be non-empty and of equal length, and x_anomaly must be "
+            "non-empty"
+        )
     if not eps >= 0 or n_adversarial < 1:
-        raise ValueError(f"eps must be >= 0 and n_adversarial >= 1, got {eps} and {n_adversarial}")
+        raise ValueError(
+            f"eps must be >= 0 and n_adversarial >= 1, got {eps} and {n_adversarial}"
+        )
     logits = predict_logits(model, x)
     probs = torch.softmax(logits, dim=1)
     clean = float((logits.argmax(dim=1) == y.cpu()).float().mean())
-    errors = corruption_errors(model, x, y, severities=severities, seed=seed)  # all nine kinds
+    # all nine kinds
+    errors = corruption_errors(model, x, y, severities=severities, seed=seed)
     corrupted_error = float(np.mean([e.mean() for e in errors.values()]))
     xs, ys = x[:n_adversarial], y[:n_adversarial]
     subset_clean = adversarial_accuracy(model, (xs, ys))
-    adversarial = adversarial_accuracy(model, (xs, ys), pgd, eps=eps, alpha=eps / 4, steps=steps, seed=seed)
+    adversarial = adversarial_accuracy(
+        model, (xs, ys), pgd, eps=eps, alpha=eps / 4, steps=steps, seed=seed
+    )
     return {
         "clean_accuracy": clean,
         "corruption_accuracy": 1.0 - corrupted_error,
         "relative_corruption_error": corrupted_error - (1.0 - clean),
-        "anomaly_auroc": auroc(msp_score(logits), msp_score(predict_logits(model, x_anomaly))),
+        "anomaly_auroc": auroc(
+            msp_score(logits), msp_score(predict_logits(model, x_anomaly))
+        ),
         "ece": expected_calibration_error(probs, y),
         "brier": brier_score(probs, y),
         "adversarial_accuracy": adversarial,
-        "adversarial_retention": adversarial / subset_clean if subset_clean > 0 else 0.0,
+        "adversarial_retention": adversarial / subset_clean
+        if subset_clean > 0
+        else 0.0,
     }
 
 
-# From book/x-risk/safety-capabilities-balance.md:419
+# From book/x-risk/safety-capabilities-balance.md:473
 def _average_ranks(a: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of the values in a, ties sharing their average rank (as scipy's rankdata, but faster)."""
+    """Ranks 1..n of the values in a, ties sharing their average rank (as scipy's
+    rankdata, but faster).
+    """
     order = np.argsort(a, kind="stable")
     ordered = a[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
-    average = (starts + np.r_[starts[1:], len(a)] + 1) / 2.0  # mean of ranks start+1 .. end
+    # mean of ranks start+1 .. end
+    average = (starts + np.r_[starts[1:], len(a)] + 1) / 2.0
     ranks = np.empty(len(a))
     ranks[order] = average[group]
     return ranks
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman's rank correlation (Pearson's on average ranks); 0.0 if either input is constant."""
+    """Spearman's rank correlation (Pearson's on average ranks); 0.0 if either input is
+    constant.
+    """
     ra, rb = _average_ranks(a), _average_ranks(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
     denominator = float(np.sqrt((ra**2).sum() * (rb**2).sum()))
     return float((ra * rb).sum() / denominator) if denominator > 0 else 0.0
 
 
-def capability_correlation(capability, metric, n_resamples: int = 1000, confidence: float = 0.95,
-                           seed: int = 0) -> tuple[float, float, float]:
-    """Spearman correlation of a metric with capability across models: (rho, low, high), bootstrap over models."""
+def capability_correlation(
+    capability, metric, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """Spearman correlation of a metric with capability across models: (rho, low, high),
+    bootstrap over models.
+    """
     a = np.asarray(capability, dtype=float).ravel()
     b = np.asarray(metric, dtype=float).ravel()
     if a.shape != b.shape or a.size < 3:
-        raise ValueError(f"need capability and metric for the same models, at least 3; got {a.size} and {b.size}")
+        raise ValueError(
+            f"need capability and metric for the same models, at least 3; got {a.size} "
+            f"and {b.size}"
+        )
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise ValueError("capability and metric must be finite numbers")
     if np.ptp(a) == 0 or np.ptp(b) == 0:
-        raise ValueError("capability and metric must vary across models: a constant has no correlation")
-    return bootstrap_interval(_spearman, a, b, n_resamples=n_resamples, confidence=confidence, seed=seed)
+        raise ValueError(
+            "capability and metric must vary across models: a constant has no "
+            "correlation"
+        )
+    return bootstrap_interval(
+        _spearman, a, b, n_resamples=n_resamples, confidence=confidence, seed=seed
+    )
 
 
-# From book/x-risk/human-ai-coevolution.md:359
+# From book/x-risk/human-ai-coevolution.md:371
 import numpy as np
 
 
 def takeover_threshold(b: float, c: float, r: float = 0.0) -> float:
-    """Penalty on selfish agents above which cooperators outcompete them: p* = c - r*b (<= 0: none needed)."""
+    """Penalty on selfish agents above which cooperators outcompete them: p* = c - r*b
+    (<= 0: none needed).
+    """
     values = np.array([b, c, r], dtype=float)
     if not np.all(np.isfinite(values)):
         raise ValueError(f"b, c and r must be finite numbers, got b={b}, c={c}, r={r}")
     if b < 0 or c < 0:
-        raise ValueError(f"the benefit b and the cost c must be non-negative, got b={b}, c={c}")
+        raise ValueError(
+            f"the benefit b and the cost c must be non-negative, got b={b}, c={c}"
+        )
     if not 0.0 <= r <= 1.0:
-        raise ValueError(f"the assortment r is a probability and must lie in [0, 1], got {r}")
+        raise ValueError(
+            f"the assortment r is a probability and must lie in [0, 1], got {r}"
+        )
     return float(c - r * b)
 
 
-def selection_with_assortment(x0: float | np.ndarray, b: float | np.ndarray, c: float | np.ndarray,
-                              r: float | np.ndarray = 0.0, p: float | np.ndarray = 0.0, generations: int = 200,
-                              pop_size: int | None = None, selection: float = 1.0, seed: int = 0) -> np.ndarray:
-    """Cooperator share per generation (shape (generations + 1, *broadcast shape)) in the assorted donation game."""
-    x, b, c, r, p = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x0, b, c, r, p)))
+def selection_with_assortment(
+    x0: float | np.ndarray,
+    b: float | np.ndarray,
+    c: float | np.ndarray,
+    r: float | np.ndarray = 0.0,
+    p: float | np.ndarray = 0.0,
+    generations: int = 200,
+    pop_size: int | None = None,
+    selection: float = 1.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Cooperator share per generation (shape (generations + 1, *broadcast shape)) in
+    the assorted donation game.
+    """
+    x, b, c, r, p = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (x0, b, c, r, p))
+    )
     if not all(np.all(np.isfinite(v)) for v in (x, b, c, r, p)):
         raise ValueError("x0, b, c, r and p must be finite")
     if np.any((x < 0) | (x > 1)) or np.any((r < 0) | (r > 1)):
@@ -244,24 +388,32 @@ def selection_with_assortment(x0: float | np.ndarray, b: float | np.ndarray, c: 
     if np.any(b < 0) or np.any(c < 0):
         raise ValueError("the benefit b and the cost c must be non-negative")
     if generations < 0 or selection <= 0:
-        raise ValueError(f"generations must be >= 0 and selection > 0, got {generations} and {selection}")
+        raise ValueError(
+            f"generations must be >= 0 and selection > 0, got {generations} and "
+            f"{selection}"
+        )
     if pop_size is not None and (int(pop_size) != pop_size or pop_size < 1):
         raise ValueError(f"pop_size must be a positive integer or None, got {pop_size}")
     rng = np.random.default_rng(seed)
     trajectory = np.empty((generations + 1, *x.shape))
     trajectory[0] = x
     for t in range(generations):
-        payoff_coop = b * (r + (1 - r) * x) - c  # meets a cooperator w.p. r + (1 - r) x, pays c
-        payoff_selfish = b * (1 - r) * x - p  # meets a cooperator only by chance, pays the penalty
-        log_odds_step = np.clip(selection * (payoff_coop - payoff_selfish), -700.0, 700.0)
-        x = x / (x + (1 - x) * np.exp(-log_odds_step))  # fitness exp(selection * payoff)
+        # meets a cooperator w.p. r + (1 - r) x, pays c
+        payoff_coop = b * (r + (1 - r) * x) - c
+        # meets a cooperator only by chance, pays the penalty
+        payoff_selfish = b * (1 - r) * x - p
+        log_odds_step = np.clip(
+            selection * (payoff_coop - payoff_selfish), -700.0, 700.0
+        )
+        # fitness exp(selection * payoff)
+        x = x / (x + (1 - x) * np.exp(-log_odds_step))
         if pop_size is not None:
             x = rng.binomial(int(pop_size), x) / pop_size  # Wright-Fisher resampling
         trajectory[t + 1] = x
     return trajectory
 
 
-# From book/x-risk/review-and-conclusion.md:296
+# From book/x-risk/review-and-conclusion.md:384
 import copy
 from typing import Optional
 
@@ -271,81 +423,169 @@ from scipy.stats import spearmanr
 from torch import nn
 
 from mlsafety.background import DigitsData, accuracy, model_device, predict_logits
-from mlsafety.monitoring import (auroc, energy_score, expected_calibration_error, fit_temperature, fpr_at_tpr,
-                                 gradient_saliency, max_logit_score, msp_score, neural_cleanse, strip_entropy)
+from mlsafety.monitoring import (
+    auroc,
+    energy_score,
+    expected_calibration_error,
+    fit_temperature,
+    fpr_at_tpr,
+    gradient_saliency,
+    max_logit_score,
+    msp_score,
+    neural_cleanse,
+    strip_entropy,
+)
 from mlsafety.robustness import CORRUPTIONS, adversarial_accuracy, corrupt, pgd
 
-_REPORT_SCORES = {"msp": msp_score, "max_logit": max_logit_score, "energy": energy_score}
+_REPORT_SCORES = {
+    "msp": msp_score,
+    "max_logit": max_logit_score,
+    "energy": energy_score,
+}
 
 
-def _saliency_randomisation_agreement(model: nn.Module, x: torch.Tensor, seed: int) -> float:
-    """Mean Spearman correlation of gradient saliency before and after re-initialising every layer."""
+def _saliency_randomisation_agreement(
+    model: nn.Module, x: torch.Tensor, seed: int
+) -> float:
+    """Mean Spearman correlation of gradient saliency before and after re-initialising
+    every layer.
+    """
     target = predict_logits(model, x).argmax(1)
     before = gradient_saliency(model, x, target).cpu()
     randomised = copy.deepcopy(model).cpu()
-    with torch.random.fork_rng(devices=[]):       # the same random weights on any device, global RNG untouched
+    # the same random weights on any device, global RNG untouched
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for module in randomised.modules():
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
     after = gradient_saliency(randomised.to(model_device(model)), x, target).cpu()
-    rhos = [spearmanr(a.flatten().numpy(), b.flatten().numpy())[0] for a, b in zip(before, after)]
+    rhos = [
+        spearmanr(a.flatten().numpy(), b.flatten().numpy())[0]
+        for a, b in zip(before, after)
+    ]
     return float(np.nanmean(rhos)) if not np.all(np.isnan(rhos)) else float("nan")
 
 
-# From book/x-risk/review-and-conclusion.md:329
-def _check_report_inputs(data: DigitsData, anomalies: dict, score: str, eps: float, severity: int,
-                         triggered: Optional[torch.Tensor], n_scan: int, scan_steps: int) -> None:
+# From book/x-risk/review-and-conclusion.md:439
+def _check_report_inputs(
+    data: DigitsData,
+    anomalies: dict,
+    score: str,
+    eps: float,
+    severity: int,
+    triggered: Optional[torch.Tensor],
+    n_scan: int,
+    scan_steps: int,
+) -> None:
     """Raise ValueError with a clear message if monitor_report's inputs are unusable."""
     if score not in _REPORT_SCORES:
-        raise ValueError(f"unknown score {score!r}: choose one of {', '.join(_REPORT_SCORES)}")
+        raise ValueError(
+            f"unknown score {score!r}: choose one of {', '.join(_REPORT_SCORES)}"
+        )
     if not isinstance(anomalies, dict) or not anomalies or any(
             not isinstance(v, torch.Tensor) or len(v) == 0 for v in anomalies.values()):
-        raise ValueError("anomalies must be a non-empty dict of name -> non-empty image tensor")
+        raise ValueError(
+            "anomalies must be a non-empty dict of name -> non-empty image tensor"
+        )
     if not eps >= 0:
         raise ValueError(f"eps must be a non-negative number, got {eps!r}")
     if isinstance(severity, bool) or severity not in (1, 2, 3, 4, 5):
         raise ValueError(f"severity must be an integer from 1 to 5, got {severity!r}")
-    if len(data.x_test) != len(data.y_test) or len(data.x_val) != len(data.y_val) or len(data.x_test) < 2:
-        raise ValueError("data needs test and validation images with one label each (at least two test images)")
+    if (
+        len(data.x_test) != len(data.y_test)
+        or len(data.x_val) != len(data.y_val)
+        or len(data.x_test) < 2
+    ):
+        raise ValueError(
+            "data needs test and validation images with one label each (at least two "
+            "test images)"
+        )
     if triggered is not None and len(triggered) == 0:
-        raise ValueError("triggered must be None or a non-empty tensor of suspect inputs")
+        raise ValueError(
+            "triggered must be None or a non-empty tensor of suspect inputs"
+        )
     if not (n_scan >= 1 and scan_steps >= 1):
-        raise ValueError(f"n_scan and scan_steps must be at least 1, got {n_scan} and {scan_steps}")
+        raise ValueError(
+            f"n_scan and scan_steps must be at least 1, got {n_scan} and {scan_steps}"
+        )
 
 
-def monitor_report(model: nn.Module, data: DigitsData, anomalies: dict[str, torch.Tensor], *,
-                   score: str = "msp", eps: float = 0.1, pgd_steps: int = 10, severity: int = 3,
-                   triggered: Optional[torch.Tensor] = None, scan: bool = True, n_scan: int = 100,
-                   scan_steps: int = 300, seed: int = 0) -> dict[str, float]:
-    """Run one classifier through the book's monitors; returns {monitor name: value} for a dashboard."""
-    _check_report_inputs(data, anomalies, score, eps, severity, triggered, n_scan, scan_steps)
+def monitor_report(
+    model: nn.Module,
+    data: DigitsData,
+    anomalies: dict[str, torch.Tensor],
+    *,
+    score: str = "msp",
+    eps: float = 0.1,
+    pgd_steps: int = 10,
+    severity: int = 3,
+    triggered: Optional[torch.Tensor] = None,
+    scan: bool = True,
+    n_scan: int = 100,
+    scan_steps: int = 300,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Run one classifier through the book's monitors; returns {monitor name: value} for
+    a dashboard.
+    """
+    _check_report_inputs(
+        data, anomalies, score, eps, severity, triggered, n_scan, scan_steps
+    )
     x, y = data.x_test, data.y_test.cpu()
     logits = predict_logits(model, x)
     if int(y.max()) >= logits.shape[1] or int(data.y_val.max()) >= logits.shape[1]:
-        raise ValueError(f"labels must lie in [0, {logits.shape[1] - 1}], the model's classes")
+        raise ValueError(
+            f"labels must lie in [0, {logits.shape[1] - 1}], the model's classes"
+        )
     report = {"clean accuracy": float((logits.argmax(1) == y).float().mean())}
-    report["corruption accuracy"] = float(np.mean([accuracy(model, corrupt(x, k, severity, seed), y)
-                                                   for k in CORRUPTIONS]))
-    report["PGD accuracy"] = adversarial_accuracy(model, (x, y), pgd, eps=eps, alpha=2.5 * eps / max(pgd_steps, 1),
-                                                  steps=pgd_steps, seed=seed)
+    report["corruption accuracy"] = float(
+        np.mean(
+            [accuracy(model, corrupt(x, k, severity, seed), y) for k in CORRUPTIONS]
+        )
+    )
+    report["PGD accuracy"] = adversarial_accuracy(
+        model,
+        (x, y),
+        pgd,
+        eps=eps,
+        alpha=2.5 * eps / max(pgd_steps, 1),
+        steps=pgd_steps,
+        seed=seed,
+    )
     anomaly_score, normal = _REPORT_SCORES[score], _REPORT_SCORES[score](logits)
     for name, x_anomalous in anomalies.items():
         scores = anomaly_score(predict_logits(model, x_anomalous))
-        report[f"AUROC {name}"], report[f"FPR95 {name}"] = auroc(normal, scores), fpr_at_tpr(normal, scores)
+        report[f"AUROC {name}"], report[f"FPR95 {name}"] = (
+            auroc(normal, scores),
+            fpr_at_tpr(normal, scores),
+        )
     temperature = fit_temperature(predict_logits(model, data.x_val), data.y_val)
     report["ECE"] = expected_calibration_error(torch.softmax(logits, 1), y)
-    report["ECE after temperature scaling"] = expected_calibration_error(torch.softmax(logits / temperature, 1), y)
+    report["ECE after temperature scaling"] = expected_calibration_error(
+        torch.softmax(logits / temperature, 1), y
+    )
     report["fitted temperature"] = temperature
     if scan:
-        nc = neural_cleanse(model, data.x_val[:n_scan], n_classes=logits.shape[1], steps=scan_steps, seed=seed)
-        smallest = int(nc["mask_l1"].argmin())               # the label reachable with the smallest trigger
+        nc = neural_cleanse(
+            model,
+            data.x_val[:n_scan],
+            n_classes=logits.shape[1],
+            steps=scan_steps,
+            seed=seed,
+        )
+        # the label reachable with the smallest trigger
+        smallest = int(nc["mask_l1"].argmin())
         report["Neural Cleanse label"] = float(smallest)
         report["Neural Cleanse index"] = float(nc["anomaly_index"][smallest])
         report["Neural Cleanse flags"] = float(len(nc["flagged"]))
     if triggered is not None:
         clean = x[: len(triggered)]
-        report["STRIP AUROC"] = auroc(-strip_entropy(model, clean, data.x_val, seed=seed),
-                                      -strip_entropy(model, triggered, data.x_val, seed=seed))
-    report["saliency vs random model"] = _saliency_randomisation_agreement(model, x[:40], seed)
+        report["STRIP AUROC"] = auroc(
+            -strip_entropy(model, clean, data.x_val, seed=seed),
+            -strip_entropy(model, triggered, data.x_val, seed=seed),
+        )
+    report["saliency vs random model"] = _saliency_randomisation_agreement(
+        model, x[:40], seed
+    )
     return report

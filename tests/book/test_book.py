@@ -146,5 +146,25 @@ def test_pdf_has_chapters_bibliography_and_no_unresolved_references(pdf_build: B
         assert title in text, f"chapter title {title!r} missing from the PDF"
     assert "Bibliography" in text
     assert "??" not in text, "unresolved reference (??) in the PDF"
-    assert "Exercise" in text and "Solution to Exercise" in text
+    assert "Exercise" in text and "Solution to Exercise" not in text  # the student edition
     assert "CONTENTS" in text.upper()
+    # the bibliography once, at the end: no near-empty "Bibliography" chapter before the list
+    assert text.count("Every reading cited in the book, in one list") == 0
+    assert "Towards Deep Learning Models Resistant" in text.rsplit("BIBLIOGRAPHY", 1)[-1]
+
+
+def test_pdf_prints_well(pdf_build: Build) -> None:
+    """Issue #18: no overfull box over 5 pt, fonts embedded, no blank page, no raw TeX, ??, or wrapped code,
+    nothing in the margins of a sample of rendered pages."""
+    import pdf_check
+
+    pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
+    problems, summary = pdf_check.check(pdf, pdf_build.build_dir / "latex" / "mlsafety-book.log")
+    assert summary in pdf_build.stdout  # the build prints the page count and size
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_every_chapter_page_links_its_handout(html_build: Build) -> None:
+    for chapter in CHAPTERS:
+        page = (html_build.build_dir / "html" / chapter.with_suffix(".html")).read_text()
+        assert f'_handouts/{chapter.with_suffix(".pdf").as_posix()}"' in page, f"{chapter}: no handout link"

@@ -633,6 +633,45 @@ def test_downloading_cell(project: Path, capsys: pytest.CaptureFixture[str], cod
     )
 
 
+def test_code_line_wider_than_the_page(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapter = project / "book/part/chapter.md"
+    wide = "x = [" + ", ".join(["1000"] * 20) + "]"
+    cell = f"```{{code-cell}} ipython3\n# fits\n{'y = 1  # ' + 'z' * 70}\n{wide}\n```\n\n"
+    edit(chapter, "(sec-chapter-idea)=", cell + "(sec-chapter-idea)=")
+    line = line_of(chapter, "x = [1000")
+    assert run_check(project, capsys) == (
+        1,
+        [
+            f"book/part/chapter.md:{line}: code line is {len(wide)} characters, wider than {check.CODE_WIDTH} "
+            "(the PDF would wrap it) — break it, or run `.venv/bin/python tools/lint_cells.py --fit "
+            "book/part/chapter.md`, which does it for you"
+        ],
+    )
+
+
+def test_fit_rewrites_wide_code_lines_without_changing_what_they_do() -> None:
+    import lint_cells
+
+    code = "\n".join(
+        [
+            "values = [" + ", ".join(str(1000 + i) for i in range(20)) + "]  # twenty numbers, a comment",
+            "def f(x):",
+            '    """A docstring that is far too long for the printed page, so that it must be wrapped."""',
+            "    return x",
+            "text = str(",
+            '    f"{len(values)} values, the first {values[0]} and the last {values[-1]}, all of them printed here"',
+            ")",
+            "# " + "a comment line that goes on " * 4,
+        ]
+    )
+    fitted = lint_cells.fit_code(code, Path(sys.executable).parent / "ruff")
+    assert all(len(line) <= check.CODE_WIDTH for line in fitted.splitlines()), fitted
+    before, after = {}, {}
+    exec(code, before)
+    exec(fitted, after)
+    assert before["values"] == after["values"] and before["text"] == after["text"]
+
+
 def test_download_words_in_prose_and_bundled_data_pass(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
     cell = (

@@ -1,0 +1,103 @@
+"""The printed book and the per-chapter handouts (issue #18).
+
+- In LaTeX, a code cell tagged `print-output-only` (or `hide-input`, whose code the web page
+  already folds away) prints its output only: the figure or table, not the plotting code. The web
+  page and the notebook keep the code.
+- The whole-book PDF drops the text of the pages named in `print_omit_pages` (the bibliography
+  page): Sphinx's LaTeX writer already gathers every citation into one bibliography at the end,
+  so the page would otherwise print as an almost empty chapter before it.
+- `book_handout: true` (tools/build.py sets it for `make handouts`) adds the Sphinx tag
+  `handout`, so a chapter's `{only} html or handout` reading list prints in its handout.
+- In a handout, a `{ref}` to another chapter prints that chapter's title in italics, and an `{eq}`
+  the equation's number in the book (Sphinx would print the bare label, or `??`, since the target
+  is in no document of the handout).
+- Each page that matches `handout_pages` links its handout PDF (`_handouts/<page>.pdf`, which
+  `make handouts` writes) from the download menu.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+OUTPUT_ONLY_TAGS = ("tag_print-output-only", "tag_hide-input")
+HANDOUT_DIR = "_handouts"
+
+
+def add_handout_tag(app: Sphinx, config: Config) -> None:
+    if config.book_handout:
+        app.tags.add("handout")
+
+
+def print_outputs_only(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """In LaTeX: drop the code of output-only cells, and the pages the whole book omits."""
+    if app.builder.format != "latex":
+        return
+    for cell in list(doctree.findall(nodes.container)):
+        if any(tag in cell["classes"] for tag in OUTPUT_ONLY_TAGS):
+            for child in list(cell.children):
+                if "cell_input" in child.get("classes", []):
+                    cell.remove(child)
+    for page in list(doctree.findall(addnodes.start_of_file)):
+        if page.get("docname") in app.config.print_omit_pages:
+            page.parent.remove(page)
+
+
+class DistantReferences(SphinxPostTransform):
+    """A `{ref}` whose target is outside this LaTeX document: its title, not the bare label."""
+
+    default_priority = 4  # before Sphinx's MathReferenceTransform (5) and ReferencesResolver (10)
+    builders = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        std = self.env.get_domain("std")
+        inside = getattr(self.app.builder, "docnames", set())
+        equations = self.env.get_domain("math").equations
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            target = node.get("reftarget", "")
+            if node.get("refdomain") == "std" and node.get("reftype") == "ref":
+                docname, _, title = std.labels.get(target, ("", "", ""))
+                if docname and docname not in inside:
+                    text = node.astext() if node.get("refexplicit") else title
+                    node.replace_self(nodes.emphasis(text, text))
+            elif node.get("refdomain") == "math" and target in equations:
+                docname, number = equations[target]
+                if docname not in inside:  # the book's number, e.g. (3.2), as the web page shows it
+                    found = self.env.toc_fignumbers.get(docname, {}).get("displaymath", {})
+                    number = ".".join(map(str, found.get(nodes.make_id(f"equation-{target}"), [number])))
+                    node.replace_self(nodes.Text(f"({number})"))
+
+
+def link_handout(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """A "Handout (PDF)" entry in the page's download menu."""
+    if doctree is None or not any(fnmatch.fnmatch(pagename, p) for p in app.config.handout_pages):
+        return
+    for group in context.get("header_buttons") or []:
+        if group.get("label") == "download-buttons":
+            group["buttons"].insert(
+                0,
+                {
+                    "type": "link",
+                    "url": f"{context['pathto'](HANDOUT_DIR, 1)}/{pagename}.pdf",
+                    "text": "Handout (PDF)",
+                    "tooltip": "This chapter alone as a printable PDF",
+                    "icon": "fas fa-file-pdf",
+                    "label": "handout-button",
+                },
+            )
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("book_handout", False, "env", types=[bool])
+    app.add_config_value("print_omit_pages", [], "env", types=[list])
+    app.add_config_value("handout_pages", [], "html", types=[list])
+    app.connect("config-inited", add_handout_tag)
+    app.connect("doctree-resolved", print_outputs_only)
+    app.add_post_transform(DistantReferences)
+    app.connect("html-page-context", link_handout, priority=650)  # after chapter_notebooks (600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,123 @@
+"""Print quality and per-chapter handouts (issue #18), on a one-chapter book built in both editions."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import pdf_check
+from conftest import ROOT, run_build
+from minibook import FRONT
+
+WIDE = "x = [1, 2, 3]  # a line of exactly eighty-eight characters, to see that it fits the page"
+assert len(WIDE) == 88  # tools/check.py's CODE_WIDTH
+LECTURE = (
+    FRONT
+    + f"""
+(ch:lecture)=
+# A lecture on quokkas
+
+Some prose citing {{cite:t}}`madry2018towards`; see also {{ref}}`mini-home` and equation {{eq}}`eq-mini-one`.
+
+```{{code-cell}} ipython3
+import matplotlib.pyplot as plt
+
+{WIDE}
+```
+
+```{{code-cell}} ipython3
+---
+tags: [print-output-only]
+mystnb:
+  figure:
+    caption: A rising line.
+    name: fig-lec-line
+  image:
+    alt: A rising line.
+---
+plt.plot(x, x)  # plottingcode
+plt.show()
+```
+
+## Readings
+
+- {{cite:t}}`madry2018towards` (required): PGD.
+
+````{{only}} html or handout
+```{{bibliography}}
+:filter: docname in docnames
+```
+````
+
+## Exercises
+
+```{{exercise}}
+:label: ex-lec-a
+
+Compute it.
+```
+
+````{{solution}} ex-lec-a
+:class: dropdown
+
+The wombat answer.
+````
+"""
+)
+
+
+def handout_book(tmp_path: Path) -> Path:
+    shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copy2(ROOT / "references.bib", tmp_path / "references.bib")
+    shutil.copytree(ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("_ext", "_static", "_templates"):
+        shutil.copytree(ROOT / "book" / folder, tmp_path / "book" / folder)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: book/part/lecture\n")
+    (tmp_path / "index.md").write_text(
+        "(mini-home)=\n# Mini book\n\nA test book.\n\n```{math}\n:label: eq-mini-one\n1 + 1 = 2\n```\n"
+    )
+    (tmp_path / "book" / "part").mkdir()
+    (tmp_path / "book" / "part" / "lecture.md").write_text(LECTURE, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def handouts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("xelatex") is None or shutil.which("pdftotext") is None:
+        pytest.fail("TeX is missing: run `make test` (it installs TeX as root) or see tools/setup_tex.sh")
+    root = handout_book(tmp_path_factory.mktemp("handouts"))
+    build = run_build("html", root, root=root)
+    assert build.returncode == 0, f"HTML build failed:\n{build.stderr}\n{build.stdout[-3000:]}"
+    build = run_build("handouts", root, root=root)
+    assert build.returncode == 0, f"handouts failed:\n{build.stderr}\n{build.stdout[-3000:]}"
+    assert "student: 1 handouts" in build.stdout and "instructor: 1 handouts" in build.stdout
+    return root
+
+
+def text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_handouts_in_both_editions(handouts: Path) -> None:
+    student = handouts / "_build" / "handouts" / "student" / "book" / "part" / "lecture.pdf"
+    instructor = handouts / "_build" / "handouts" / "instructor" / "book" / "part" / "lecture.pdf"
+    for pdf in (student, instructor):
+        words = text(pdf)
+        assert "A lecture on quokkas" in words  # the chapter's title
+        assert "see also Mini book" in words and "mini-home" not in words  # a reference out of the handout
+        assert "equation (1)" in words
+        assert "A rising line" in words  # the figure's caption, and the figure itself
+        assert "Exercise 1" in words and "Compute it." in words
+        assert "Towards Deep Learning Models Resistant" in words  # its own reading list, full entry
+        assert "plottingcode" not in words  # print-output-only: the figure, not its code
+        assert WIDE in " ".join(words.split()) or WIDE.replace("  ", " ") in " ".join(words.split())
+        problems, summary = pdf_check.check(pdf, pdf.parent.parent.parent / "_build" / "latex" / "lecture.log")
+        assert not problems, problems
+    assert "wombat" not in text(student) and "wombat" in text(instructor)
+    # the public site carries the student handout, linked from the chapter page
+    html = handouts / "_build" / "html"
+    assert (html / "_handouts" / "book" / "part" / "lecture.pdf").read_bytes() == student.read_bytes()
+    assert '_handouts/book/part/lecture.pdf"' in (html / "book" / "part" / "lecture.html").read_text()

@@ -1,0 +1,129 @@
+"""Check a built PDF the way a reader of paper would meet it (issue #18).
+
+    python tools/pdf_check.py _build/pdf/mlsafety-book.pdf [--log _build/latex/mlsafety-book.log]
+
+Prints the page count, the size and the number of verbatim lines the PDF wraps (`↪`: code lines
+cannot, `make check` keeps them within 88 characters, so these are printed outputs), then one line
+per problem; exit 1 if there is any:
+- an overfull box wider than OVERFULL_PT in the LaTeX log (text or code sticking into the margin);
+- a font that is not embedded (`pdffonts`): a print shop needs every font in the file;
+- a blank page (no text but the running header and page number, and no figure);
+- text that should never print: `??` (an unresolved reference), raw TeX (`\\begin{`, `\\ref{`...),
+  or `[missing]`;
+- on a sample of pages rendered with `pdftoppm`, ink in the outer margin strips (something
+  outside the text block).
+Uses poppler-utils (pdfinfo, pdffonts, pdftotext, pdftoppm), as the tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+OVERFULL_PT = 5.0
+RAW_TEX = re.compile(r"\\(begin|end|ref|cite|label|hyperref|textbf|emph|section)\{|\[missing\]|\?\?")
+MARGIN = 0.06  # share of the page width at each side that must stay white (A4: 12.6 mm of 31.8 mm)
+SAMPLE = 12  # pages rendered
+
+
+def run(*cmd: str) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
+
+
+def page_count(pdf: Path) -> int:
+    return int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(pdf)), re.MULTILINE).group(1))
+
+
+def overfull_boxes(log: Path, limit: float = OVERFULL_PT) -> list[str]:
+    """`log:line: Overfull \\hbox (Npt too wide) ...` for each box wider than `limit`."""
+    found = []
+    for number, line in enumerate(log.read_text(errors="replace").splitlines(), 1):
+        match = re.match(r"Overfull \\[hv]box \(([\d.]+)pt too (wide|high)\)(.*)", line)
+        if match and float(match.group(1)) > limit:
+            found.append(f"{log}:{number}: {line.strip()[:160]}")
+    return found
+
+
+def unembedded_fonts(pdf: Path) -> list[str]:
+    rows = run("pdffonts", str(pdf)).splitlines()[2:]
+    return [row.split()[0] for row in rows if len(row.split()) >= 5 and row.split()[-5] != "yes"]
+
+
+def page_texts(pdf: Path) -> list[str]:
+    return run("pdftotext", "-layout", str(pdf), "-").split("\f")[: page_count(pdf)]
+
+
+def blank_pages(pdf: Path, texts: list[str]) -> list[int]:
+    """Pages with no text but a header line and a page number, and no image on them."""
+    images = run("pdfimages", "-list", str(pdf)).splitlines()[2:]
+    with_images = {int(row.split()[0]) for row in images if row.split()}
+    blank = []
+    for number, text in enumerate(texts, 1):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        body = [line for line in lines if not re.fullmatch(r"[ivxlcdm\d]+|.*Introduction to ML Safety|\d+\s+.*", line)]
+        if not body and number not in with_images and number > 2:
+            blank.append(number)
+    return blank
+
+
+def bad_text(texts: list[str]) -> list[str]:
+    found = []
+    for number, text in enumerate(texts, 1):
+        for line in text.splitlines():
+            if RAW_TEX.search(line):
+                found.append(f"page {number}: {line.strip()[:120]}")
+    return found
+
+
+def ink_in_margins(pdf: Path, pages: list[int]) -> list[str]:
+    """Render pages in grey at 40 dpi; the outer strips of each must be white."""
+    from PIL import Image
+
+    found = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for page in pages:
+            stem = Path(tmp) / f"p{page}"
+            run("pdftoppm", "-gray", "-r", "40", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem))
+            image = Image.open(f"{stem}.pgm")
+            width, height = image.size
+            strip = int(width * MARGIN)
+            for box in ((0, 0, strip, height), (width - strip, 0, width, height)):
+                darkest = image.crop(box).getextrema()[0]
+                if darkest < 128:
+                    found.append(f"page {page}: ink in the {'left' if box[0] == 0 else 'right'} margin")
+    return found
+
+
+def check(pdf: Path, log: Path | None) -> tuple[list[str], str]:
+    pages = page_count(pdf)
+    texts = page_texts(pdf)
+    wrapped = sum(text.count("↪") for text in texts)
+    summary = f"{pdf}: {pages} pages, {pdf.stat().st_size / 1e6:.1f} MB, {wrapped} wrapped output line(s)"
+    problems = overfull_boxes(log) if log and log.exists() else []
+    problems += [f"font {name} is not embedded" for name in unembedded_fonts(pdf)]
+    problems += [f"page {n} is blank" for n in blank_pages(pdf, texts)]
+    problems += bad_text(texts)
+    sample = sorted({max(1, round(pages * k / SAMPLE)) for k in range(1, SAMPLE + 1)})
+    problems += ink_in_margins(pdf, sample)
+    return problems, summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pdf", type=Path)
+    parser.add_argument("--log", type=Path, help="the LaTeX log, for overfull boxes")
+    args = parser.parse_args(argv)
+    problems, summary = check(args.pdf, args.log)
+    print(summary)
+    for problem in problems:
+        print(f"  {problem}")
+    print(f"pdf_check: {len(problems)} problem(s)" if problems else "pdf_check: no problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
