@@ -13,10 +13,10 @@ Each assignment is one MyST notebook, `notebooks/assignments/<name>.md`, written
   notebooks get tools/assignment_checking.py (which defines `task` and `check`) at its top, so a
   student runs `check("name")` after each task and reads what is wrong.
 
-The HTML build (this module is also a Sphinx extension) writes both notebooks of every assignment to
-`<html>/_notebooks/assignments/<name>.ipynb` (student) and, in the instructor edition only, `<name>-solution.ipynb`, where the deploy
-workflow publishes them with the chapters' notebooks (tools/chapter_notebooks.py), and the
-`{assignment-links} <name>` directive puts the download and Colab links on a page.
+The HTML build (this module is also a Sphinx extension) writes the notebooks of every assignment to
+`<html>/_notebooks/assignments/<name>.ipynb` (student) and, in the instructor edition only,
+`<name>-solution.ipynb`, where the deploy workflow publishes them with the chapters' notebooks
+(tools/chapter_notebooks.py), and the `{assignment-links} <name>` directive puts the download and Colab links on a page.
 
 The grader runs each submitted notebook in a fresh kernel, in a temporary folder holding a copy of
 the notebook and nothing else, with a time limit per cell (an endless loop is interrupted and the
