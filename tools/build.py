@@ -125,6 +125,9 @@ THREAD_ENV = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     "PYTHONHASHSEED": "0",
 }
+# Sphinx's LaTeX Makefile runs `latexmk -pdf`, which with xelatex writes a PDF on every pass;
+# `-xelatex` (its documented LATEXMKOPTS, latexmk >= 4.52b) writes .xdv and converts once.
+LATEX_ENV = {"LATEXMKOPTS": "-xelatex"}
 CELL_TIMEOUT = 300
 CHAPTER_BUDGET_SECONDS = 60  # DESIGN.md: a chapter's cells on the 2-core machine (`make bench` reports it)
 
@@ -394,8 +397,9 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
     """One PDF per lecture chapter and edition, in _build/handouts/<edition>/<part>/<lecture>.pdf.
 
     jupyter-book's own `--individualpages` writes one LaTeX document per page in one Sphinx build
-    and makes each a PDF (Sphinx's LaTeX Makefile, run here with MAKEFLAGS=-j<jobs>). The student
-    edition's handouts are also copied to _build/html/_handouts/, which each chapter page links.
+    and makes each a PDF (Sphinx's LaTeX Makefile, run here with MAKEFLAGS=-j<jobs>). A second run
+    remakes only the handouts whose LaTeX changed. The student edition's handouts are also copied
+    to _build/html/_handouts/, which each chapter page links.
     """
     start = time.perf_counter()
     chapters = lecture_chapters(root)
@@ -409,7 +413,11 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
     for edition in editions:
         out = build_dir / "handouts" / edition
         latex = out / "_build" / "latex"
-        shutil.rmtree(latex, ignore_errors=True)
+        # Sphinx writes every .tex again; latexmk then remakes only the PDFs whose sources changed
+        # (it compares checksums), so the LaTeX folder is kept. Old .tex files go: a chapter that
+        # left the book must not be made.
+        for tex in latex.glob("*.tex"):
+            tex.unlink()
         overlay = overlay_config(root, build_dir, out, book_edition=edition, book_handout=True)
         config = yaml.safe_load(overlay.read_text(encoding="utf-8"))
         sphinx = config["sphinx"]["config"]
@@ -424,7 +432,13 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
         overlay.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         options = ("-n", "-q", "--individualpages", "--config", str(overlay))
         rc, log = jupyter_book(
-            root, "pdflatex", out, out / "build.log", options, echo=False, extra_env={"MAKEFLAGS": f"-j{jobs}"}
+            root,
+            "pdflatex",
+            out,
+            out / "build.log",
+            options,
+            echo=False,
+            extra_env={"MAKEFLAGS": f"-j{jobs}", **LATEX_ENV},
         )
         problems = summarise(log, root)
         if rc != 0 or problems:
@@ -515,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     log_path = out_build / f"build-{args.target}.log"
-    rc, log = jupyter_book(root, builder, out, log_path, options)
+    rc, log = jupyter_book(root, builder, out, log_path, options, extra_env=LATEX_ENV)
     elapsed = time.perf_counter() - start
     problems = summarise(log, root)
     pdf = out_build / "latex" / PDF_NAME

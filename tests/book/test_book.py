@@ -164,6 +164,21 @@ def test_pdf_prints_well(pdf_build: Build) -> None:
     assert not problems, "\n".join(problems[:30])
 
 
+def test_student_pdf_has_no_solution_text(pdf_build: Build) -> None:
+    """Issue #18: the public (student) PDF has every exercise and none of the solutions' text."""
+    from test_editions import SOLVED, chapter_phrases
+
+    pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
+    raw = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120).stdout
+    words = " " + " ".join(re.sub(r"[^A-Za-z]+", " ", re.sub(r"-\n", "", raw)).split()) + " "
+    for chapter in SOLVED:
+        solution, exercise = chapter_phrases(chapter)
+        # the same extraction finds the exercises' own text, so an absent solution phrase means absent
+        seen = [p for p in exercise if f" {p} " in words]
+        assert len(seen) >= 0.8 * len(exercise), f"{chapter}: exercise text not found in the PDF"
+        assert not [p for p in solution if f" {p} " in words], f"{chapter}: solution text in the student PDF"
+
+
 def test_every_chapter_page_links_its_handout(html_build: Build) -> None:
     for chapter in CHAPTERS:
         page = (html_build.build_dir / "html" / chapter.with_suffix(".html")).read_text()
