@@ -300,7 +300,7 @@ def train_classifier(
     return history
 
 
-# From book/background/deep-learning-review.md:1313
+# From book/background/deep-learning-review.md:1375
 def shift_images(x: torch.Tensor, dx: int = 0, dy: int = 0) -> torch.Tensor:
     """Shift images (..., H, W) right by dx and down by dy pixels (negative: left/up),
     filling with 0.
@@ -319,7 +319,7 @@ def shift_images(x: torch.Tensor, dx: int = 0, dy: int = 0) -> torch.Tensor:
     return out
 
 
-# From book/background/deep-learning-review.md:1473
+# From book/background/deep-learning-review.md:1535
 def _as_numpy(values) -> np.ndarray:
     """A NumPy copy of a list, array or tensor (on any device)."""
     if isinstance(values, torch.Tensor):
@@ -351,7 +351,7 @@ def seed_interval(values, confidence: float = 0.95) -> tuple[float, float, float
     return mean, mean - half, mean + half
 
 
-# From book/background/deep-learning-review.md:1506
+# From book/background/deep-learning-review.md:1568
 def bootstrap_interval(
     statistic: Callable[..., float],
     *arrays,
@@ -378,7 +378,7 @@ def bootstrap_interval(
     return float(statistic(*data)), float(low), float(high)
 
 
-# From book/background/deep-learning-review.md:1613
+# From book/background/deep-learning-review.md:1677
 class MultiHeadSelfAttention(nn.Module):
     """Multi-head scaled dot-product self-attention, optionally causal; keeps the last
     attention weights.
@@ -410,7 +410,7 @@ class MultiHeadSelfAttention(nn.Module):
         return self.proj((weights @ v).transpose(1, 2).reshape(n, t, -1))
 
 
-# From book/background/deep-learning-review.md:1661
+# From book/background/deep-learning-review.md:1725
 class TransformerBlock(nn.Module):
     """Pre-norm transformer block: x + attn(LN(x)), then x + MLP(LN(x)) with a GELU MLP.
     """
@@ -439,7 +439,7 @@ class TransformerBlock(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 
-# From book/background/deep-learning-review.md:1715
+# From book/background/deep-learning-review.md:1779
 class RowTransformer(nn.Module):
     """A tiny transformer classifier for (N, 1, 8, 8) images: each image row is one
     token.
