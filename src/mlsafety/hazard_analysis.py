@@ -176,7 +176,7 @@ def fmea_table(modes: list[FailureMode], sort_by: str = "rpn") -> str:
     return "\n".join(lines)
 
 
-# From book/hazard-analysis/accident-models.md:455
+# From book/hazard-analysis/accident-models.md:456
 from typing import Sequence
 
 import numpy as np
