@@ -171,7 +171,7 @@ def adversarial_accuracy(
     return correct / total
 
 
-# From book/robustness/adversarial-robustness.md:867
+# From book/robustness/adversarial-robustness.md:968
 def pgd_loss(
     eps: float, alpha: float, steps: int, norm: str = "linf", seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -207,7 +207,7 @@ def adversarial_training(
     return train_classifier(model, x, y, epochs=epochs, loss_fn=loss_fn, **train_kwargs)
 
 
-# From book/robustness/adversarial-robustness.md:1401
+# From book/robustness/adversarial-robustness.md:1559
 def smoothing_noise_loss(
     sigma: float, seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -247,7 +247,7 @@ def _smoothing_counts(model: nn.Module, x: torch.Tensor, sigma: float, num: int,
     return torch.stack(counts)
 
 
-# From book/robustness/adversarial-robustness.md:1442
+# From book/robustness/adversarial-robustness.md:1600
 def smoothed_predict(
     model: nn.Module,
     x: torch.Tensor,
