@@ -427,7 +427,7 @@ def corrupt(x: torch.Tensor, kind: str, severity: int, seed: int = 0) -> torch.T
     return out.clamp(0.0, 1.0)
 
 
-# From book/robustness/black-swan-robustness.md:561
+# From book/robustness/black-swan-robustness.md:565
 def corruption_errors(
     model: nn.Module,
     x: torch.Tensor,
@@ -493,7 +493,7 @@ def relative_mean_corruption_error(
     return mean_corruption_error(degradation, baseline_degradation)
 
 
-# From book/robustness/black-swan-robustness.md:876
+# From book/robustness/black-swan-robustness.md:880
 def mixup_loss(
     alpha: float = 0.2, seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -516,7 +516,7 @@ def mixup_loss(
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:933
+# From book/robustness/black-swan-robustness.md:937
 AUGMIX_OPS = ("shear_x", "shear_y", "zoom", "thicken", "thin", "posterize", "solarize")
 
 
@@ -579,7 +579,7 @@ def augmix(
     return keep * x + (1 - keep) * mixed
 
 
-# From book/robustness/black-swan-robustness.md:1001
+# From book/robustness/black-swan-robustness.md:1005
 def augmix_loss(
     strength: float = 1.0, consistency: float = 0.0, seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -609,7 +609,7 @@ def augmix_loss(
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:1093
+# From book/robustness/black-swan-robustness.md:1097
 def ifs_fractals(
     n: int, size: int = 8, n_maps: int = 3, n_points: int = 2000, seed: int = 0
 ) -> torch.Tensor:
