@@ -235,7 +235,7 @@ class MahalanobisDetector:
         return dist.min(dim=1).values
 
 
-# From book/monitoring/anomaly-detection.md:945
+# From book/monitoring/anomaly-detection.md:1024
 def outlier_exposure_loss(
     x_outliers: torch.Tensor, weight: float = 0.5, seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:

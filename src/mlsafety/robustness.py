@@ -311,7 +311,7 @@ def certify(
     return labels, radii
 
 
-# From book/robustness/black-swan-robustness.md:278
+# From book/robustness/black-swan-robustness.md:337
 import math
 from typing import Callable, Sequence
 
@@ -323,7 +323,7 @@ from torch import nn
 from mlsafety.background import accuracy, model_device, predict_logits
 
 
-# From book/robustness/black-swan-robustness.md:291
+# From book/robustness/black-swan-robustness.md:350
 CORRUPTIONS = (
     "gaussian_noise",
     "impulse_noise",
@@ -359,7 +359,7 @@ def _warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     )
 
 
-# From book/robustness/black-swan-robustness.md:332
+# From book/robustness/black-swan-robustness.md:391
 def corrupt(x: torch.Tensor, kind: str, severity: int, seed: int = 0) -> torch.Tensor:
     """Digits-C: images (N, 1, H, W) in [0, 1] under corruption `kind` at severity 1..5,
     clipped to [0, 1].
@@ -427,7 +427,7 @@ def corrupt(x: torch.Tensor, kind: str, severity: int, seed: int = 0) -> torch.T
     return out.clamp(0.0, 1.0)
 
 
-# From book/robustness/black-swan-robustness.md:502
+# From book/robustness/black-swan-robustness.md:565
 def corruption_errors(
     model: nn.Module,
     x: torch.Tensor,
@@ -493,7 +493,7 @@ def relative_mean_corruption_error(
     return mean_corruption_error(degradation, baseline_degradation)
 
 
-# From book/robustness/black-swan-robustness.md:754
+# From book/robustness/black-swan-robustness.md:880
 def mixup_loss(
     alpha: float = 0.2, seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -516,7 +516,7 @@ def mixup_loss(
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:811
+# From book/robustness/black-swan-robustness.md:937
 AUGMIX_OPS = ("shear_x", "shear_y", "zoom", "thicken", "thin", "posterize", "solarize")
 
 
@@ -579,7 +579,7 @@ def augmix(
     return keep * x + (1 - keep) * mixed
 
 
-# From book/robustness/black-swan-robustness.md:879
+# From book/robustness/black-swan-robustness.md:1005
 def augmix_loss(
     strength: float = 1.0, consistency: float = 0.0, seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -609,7 +609,7 @@ def augmix_loss(
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:971
+# From book/robustness/black-swan-robustness.md:1097
 def ifs_fractals(
     n: int, size: int = 8, n_maps: int = 3, n_points: int = 2000, seed: int = 0
 ) -> torch.Tensor:
