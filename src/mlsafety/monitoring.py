@@ -450,7 +450,7 @@ def fit_temperature(logits, labels) -> float:
     return float(np.exp(result.x))
 
 
-# From book/monitoring/interpretable-uncertainty.md:1158
+# From book/monitoring/interpretable-uncertainty.md:1171
 def pinball_loss(y, quantile_pred, q: float) -> float:
     """Mean pinball (quantile) loss of predictions of the q-quantile of y, for 0 < q <
     1.
@@ -473,7 +473,7 @@ def pinball_loss(y, quantile_pred, q: float) -> float:
     return float(np.mean(np.maximum(q * diff, (q - 1.0) * diff)))
 
 
-# From book/monitoring/interpretable-uncertainty.md:1347
+# From book/monitoring/interpretable-uncertainty.md:1360
 import math
 
 
