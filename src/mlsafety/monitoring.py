@@ -795,7 +795,7 @@ def poison_dataset(
     return torch.cat([x, x_poison]), torch.cat([y, y_poison])
 
 
-# From book/monitoring/trojans.md:599
+# From book/monitoring/trojans.md:664
 def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     """|v - median| / (1.4826 * median absolute deviation): a robust z-score for each
     value.
@@ -806,7 +806,7 @@ def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     return (values - median).abs() / mad.clamp_min(1e-12)
 
 
-# From book/monitoring/trojans.md:616
+# From book/monitoring/trojans.md:681
 import torch.nn.functional as F
 
 
@@ -879,7 +879,7 @@ def neural_cleanse(
     }
 
 
-# From book/monitoring/trojans.md:801
+# From book/monitoring/trojans.md:868
 def strip_entropy(
     model: torch.nn.Module,
     x: torch.Tensor,
