@@ -953,7 +953,7 @@ def sequence_accuracy(per_token_acc, length: int):
     return float(out) if out.ndim == 0 else out
 
 
-# From book/monitoring/detecting-emergent-behavior.md:376
+# From book/monitoring/detecting-emergent-behavior.md:377
 def modular_addition_data(
     p: int, train_fraction: float, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -973,7 +973,7 @@ def modular_addition_data(
     return x[train], y[train], x[test], y[test]
 
 
-# From book/monitoring/detecting-emergent-behavior.md:745
+# From book/monitoring/detecting-emergent-behavior.md:751
 def optimise_proxy(
     true_reward, proxy_reward, budgets, *, n_trials: int = 400, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1007,7 +1007,7 @@ def optimise_proxy(
     return np.array(mean_true), np.array(mean_proxy)
 
 
-# From book/monitoring/detecting-emergent-behavior.md:946
+# From book/monitoring/detecting-emergent-behavior.md:978
 def _as_distributions(name: str, probs) -> np.ndarray:
     """Probabilities as a 2-D float array (states x actions) of rows summing to 1;
     raises ValueError otherwise.
