@@ -812,7 +812,7 @@ def poison_dataset(
     return torch.cat([x, x_poison]), torch.cat([y, y_poison])
 
 
-# From book/monitoring/trojans.md:599
+# From book/monitoring/trojans.md:664
 def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     """|v - median| / (1.4826 * median absolute deviation): a robust z-score for each
     value.
@@ -823,7 +823,7 @@ def mad_anomaly_index(values: torch.Tensor) -> torch.Tensor:
     return (values - median).abs() / mad.clamp_min(1e-12)
 
 
-# From book/monitoring/trojans.md:616
+# From book/monitoring/trojans.md:681
 import torch.nn.functional as F
 
 
@@ -896,7 +896,7 @@ def neural_cleanse(
     }
 
 
-# From book/monitoring/trojans.md:801
+# From book/monitoring/trojans.md:868
 def strip_entropy(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -970,7 +970,7 @@ def sequence_accuracy(per_token_acc, length: int):
     return float(out) if out.ndim == 0 else out
 
 
-# From book/monitoring/detecting-emergent-behavior.md:376
+# From book/monitoring/detecting-emergent-behavior.md:377
 def modular_addition_data(
     p: int, train_fraction: float, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -990,7 +990,7 @@ def modular_addition_data(
     return x[train], y[train], x[test], y[test]
 
 
-# From book/monitoring/detecting-emergent-behavior.md:745
+# From book/monitoring/detecting-emergent-behavior.md:751
 def optimise_proxy(
     true_reward, proxy_reward, budgets, *, n_trials: int = 400, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1024,7 +1024,7 @@ def optimise_proxy(
     return np.array(mean_true), np.array(mean_proxy)
 
 
-# From book/monitoring/detecting-emergent-behavior.md:946
+# From book/monitoring/detecting-emergent-behavior.md:978
 def _as_distributions(name: str, probs) -> np.ndarray:
     """Probabilities as a 2-D float array (states x actions) of rows summing to 1;
     raises ValueError otherwise.
