@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -365,6 +366,7 @@ def test_html_build_writes_and_links_both_notebooks(tmp_path):
     from sphinx.application import Sphinx
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))  # editions.py defines book_edition
     src = tmp_path / "src"
     shutil.copytree(ROOT / an.SOURCE_DIR, src / an.SOURCE_DIR)
     (src / "notebooks" / "index.md").write_text(
@@ -379,7 +381,9 @@ def test_html_build_writes_and_links_both_notebooks(tmp_path):
         str(tmp_path / "doctrees"),
         "html",
         confoverrides={
-            "extensions": "myst_parser,chapter_notebooks,assignment_notebooks",
+            # editions (book/_ext) defines book_edition; the instructor edition publishes both notebooks
+            "extensions": "myst_parser,chapter_notebooks,assignment_notebooks,editions",
+            "book_edition": "instructor",
             "exclude_patterns": "notebooks/assignments/*",
             "chapter_notebooks_repository": config["chapter_notebooks_repository"],
         },
