@@ -29,7 +29,8 @@ const TYPES = {
   ".woff2": "font/woff2",
   ".pdf": "application/pdf",
 };
-// As tools/browser.py: the text types a static host compresses, at gzip's level 6.
+// The text types a static host compresses, at gzip level 6 (tools/browser.py GZIP_LEVEL, which the
+// browser tests count a page's weight with).
 const COMPRESSIBLE = new Set([".html", ".css", ".js", ".svg", ".json", ".txt", ".xml", ".map"]);
 const gzipped = new Map(); // compressed once, as a CDN keeps it: the response time is the network's
 
