@@ -53,6 +53,7 @@ LIMIT_OPERATORS = {"lim", "max", "min", "sup", "inf"}  # latex2mathml marks \det
 SCRIPTS = {"msub": "munder", "msup": "mover", "msubsup": "munderover"}
 ROWS = {"math", "mrow", "mstyle", "mtd", "msqrt", "mpadded", "menclose", "mphantom"}
 ACCENTS = set("^~\u00af\u02c6\u02c7\u02d8\u02d9\u02dc\u00a8\u00b4`\u2015\u203e\u2192")
+LARGE_OPERATORS = set("\u2211\u220f\u2210\u22c3\u22c2\u2a01\u2a02\u2a00\u22c1\u22c0")  # \sum \prod...: not \int
 ORDINARY = set(
     "\u221e\u2202\u2207\u2205\u22a4\u22a5"
 )  # \infty \partial \nabla \emptyset \top \bot: symbols, not operators
@@ -145,6 +146,12 @@ def typeset(math: str) -> str:
             if ordinary(before):  # TeX's thin space between a symbol and a function name: x \log y
                 row = parents[group]
                 row.insert(list(row).index(group), ET.Element("mspace", {"width": THIN}))
+        if el.tag in (*SCRIPTS, *SCRIPTS.values()) and el[0].tag == "mo" and el[0].text in LARGE_OPERATORS:
+            el.tag = SCRIPTS.get(
+                el.tag, el.tag
+            )  # \sum_i as \max_x (latex2mathml sets it under at a display's top only)
+            el[0].set("movablelimits", "true")
+            el[0].set("lspace", THIN if ordinary(neighbours(el)[1]) else "0")  # as TeX: no more than the = before it
         if el.tag in ("mi", "mn", "mo") and el.get("mathvariant") not in (None, "normal"):
             variant = el.attrib.pop("mathvariant")
             el.text = "".join(styled(c, variant) if c.isalnum() else c for c in text)

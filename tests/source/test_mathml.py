@@ -88,8 +88,10 @@ TYPESET = [
     (r"\Pr_{x} [A]", "block", ["<munder><mo movablelimits"]),
     (r"\lim_{n\to\infty} a_n", "block", ["<munder><mo movablelimits", '<mi mathvariant="normal">\u221e</mi>']),
     (r"\max(0, x)", "inline", ['lspace="0" rspace="0">max</mo>']),
-    # a sum keeps latex2mathml's layout (the browser's operator dictionary knows it)
-    (r"\sum_i x_i", "block", ["<munder><mo>\u2211</mo>"]),
+    # a sum too, also inside a group, where latex2mathml sets its limits as scripts; an integral keeps them beside
+    (r"\sum_i x_i", "block", ['<munder><mo movablelimits="true" lspace="0">\u2211</mo>']),
+    (r"\underbrace{\sum_b x_b}_{n}", "block", ['<munder><mo movablelimits="true" lspace="0">\u2211</mo>']),
+    (r"\int_0^1 f", "block", ["<msubsup><mo>\u222b</mo>"]),
     # accents cover their base; | and \lVert are neither stretched nor spaced as relations
     (r"\overline{p_B}", "inline", ['<mover accent="true"><mrow><msub>']),
     (r"\tilde h", "inline", ['<mover accent="true"><mi>h</mi>']),
