@@ -187,6 +187,15 @@ def typeset(math: str) -> str:
                 del row[i].attrib["mathvariant"]
                 del row[i + 1 : i + run]
             i += 1
+    # Fewer elements to style and lay out: latex2mathml wraps every group in an <mrow>, which lays out
+    # as its one child would; the formula's outer <mrow> as the <math> itself. (An <mrow> of several
+    # children stays: its fences stretch to it.)
+    for parent in list(root.iter()):
+        for i, child in enumerate(parent):
+            while child.tag == "mrow" and len(child) == 1 and not child.attrib:
+                parent[i] = child = child[0]
+    if len(root) == 1 and root[0].tag == "mrow" and not root[0].attrib:
+        root[:] = list(root[0])
     return ET.tostring(root, encoding="unicode", short_empty_elements=True)
 
 

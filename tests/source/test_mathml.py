@@ -93,16 +93,17 @@ TYPESET = [
     (r"\underbrace{\sum_b x_b}_{n}", "block", ['<munder><mo movablelimits="true" lspace="0">\u2211</mo>']),
     (r"\int_0^1 f", "block", ["<msubsup><mo>\u222b</mo>"]),
     # accents cover their base; | and \lVert are neither stretched nor spaced as relations
-    (r"\overline{p_B}", "inline", ['<mover accent="true"><mrow><msub>']),
+    (r"\overline{p_B}", "inline", ['<mover accent="true"><msub>']),
     (r"\tilde h", "inline", ['<mover accent="true"><mi>h</mi>']),
     (r"\lVert x \rVert_1", "inline", ['<mo lspace="0" rspace="0" stretchy="false">\u2016</mo>']),
-    # Unicode's mathematical letters (MathML Core ignores mathvariant but for normal); \mathrm as one identifier
+    # Unicode's mathematical letters (MathML Core ignores mathvariant but for normal); \mathrm as one
+    # identifier, without latex2mathml's <mrow> around it or around the formula
     (
         r"\mathbb{1} + \mathbf{1} + \bm{x}",
         "inline",
         ["<mn>\U0001d7d9</mn>", "<mn>\U0001d7cf</mn>", "<mi>\U0001d499</mi>"],
     ),
-    (r"\mathrm{KL}(p \| q)", "inline", ["<mrow><mi>KL</mi></mrow>"]),
+    (r"\mathrm{KL}(p \| q)", "inline", ['<math display="inline"><mi>KL</mi><mo']),
     # lengths MathML Core knows: \! as a negative margin (an mspace has no negative width)
     (r"a\!b", "inline", ['<mspace style="margin-left:-0.1667em" />']),
 ]
