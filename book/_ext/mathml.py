@@ -11,12 +11,16 @@ thousands of DOM elements per chapter.
   (sphinxcontrib-katex's prerender needs Node.js and KaTeX's stylesheet and fonts).
 - latex2mathml's MathML is then set as TeX sets it, for the browsers' MathML Core (`typeset`):
   function names (`\\log`, `\\operatorname{softmax}`) are applied to their argument with TeX's
-  thin space (U+2061), not set as loose identifiers; `\\max_x`, `\\min`, `\\lim`, `\\Pr`... put
-  their limits underneath in a display and beside them inline (`movablelimits`); accents cover
-  their base (`\\overline{p_B}`); `|` and `\\lVert` are not stretched or spaced as relations;
+  thin space (U+2061), not set as loose identifiers (`\\arg` too, which latex2mathml does not
+  know); `\\max_x`, `\\min`, `\\lim`, `\\Pr`, `\\sum`... put their limits underneath in a
+  display and beside them inline (`movablelimits`); accents cover their base (`\\overline{p_B}`);
+  `|`, `\\lVert`, `\\infty`, `\\partial` are not stretched or spaced as operators;
   `\\mathbb{1}`, `\\mathbf`, `\\bm` use Unicode's mathematical letters (MathML Core ignores
   `mathvariant` but for `normal`); `\\mathrm{KL}` is one identifier; `\\!` and named spaces,
-  which MathML Core does not know, get lengths.
+  which MathML Core does not know, get lengths; one-child `<mrow>` wrappers are dropped (fewer
+  elements to lay out). Not fixed here, Chromium's own: a wide `\\underbrace` is drawn shorter
+  than its base and off-centre; in Latin Modern Math a stretched parenthesis (`\\bigl(`, or a
+  `\\left(` around a low row, which Chromium stretches where TeX would not) has more room inside.
 - A formula the converter cannot finish (a command it does not know is left as text; it raises
   on a few others) is a build warning naming the formula, so the strict build fails.
 - Link text and headings: a `{ref}` to a section whose title has math gets the title's own
