@@ -123,11 +123,12 @@ linkcheck: $(STAMP) package
 browser:
 	bash tools/setup_browser.sh
 
-# Scores vary with machine load: recorded in _build/lighthouse/, not asserted by the tests.
+# Scores vary with machine load: recorded in _build/lighthouse/, not asserted by the tests. Served over
+# HTTP/2 + TLS with gzip as GitHub Pages serves it (tools/serve_h2.mjs, a certificate made by openssl).
 # The pages are built for the address they are served from (canonical links), as when deployed.
 LIGHTHOUSE_PORT ?= 8765
 lighthouse: $(STAMP) package browser
-	BOOK_BASEURL=http://127.0.0.1:$(LIGHTHOUSE_PORT)/ $(BIN)/python tools/build.py html
+	BOOK_BASEURL=https://127.0.0.1:$(LIGHTHOUSE_PORT)/ $(BIN)/python tools/build.py html
 	$(BIN)/python tools/lighthouse.py --port $(LIGHTHOUSE_PORT)
 
 env: $(STAMP) $(KERNEL_CONFIG)

@@ -1,16 +1,15 @@
 """Serve the built HTML on 127.0.0.1 and start Debian's Chromium for the browser checks.
 
 Used by tests/book/test_browser.py (pages load offline, typeset math, pass axe) and by
-tools/lighthouse.py (`make lighthouse`). Nothing here reaches past this machine.
+tools/lighthouse.py (`make lighthouse`, which serves the site over HTTP/2 with tools/serve_h2.mjs).
+Nothing here reaches past this machine.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import gzip
 import http.server
-import io
 import shutil
 import threading
 from collections.abc import Iterator
@@ -36,8 +35,7 @@ CHROMIUM_FLAGS = [
 
 SETUP_HINT = "run `make test` (tools/setup_browser.sh installs Chromium and the npm tools) or that script alone"
 
-GZIP_LEVEL = 6  # what a static host such as GitHub Pages sends (tests/book/test_browser.py counts with it)
-COMPRESSIBLE = (".html", ".css", ".js", ".svg", ".json", ".txt", ".xml", ".map")
+GZIP_LEVEL = 6  # what a static host such as GitHub Pages sends (test_browser.py counts with it, serve_h2.mjs sends it)
 
 
 def missing_tools() -> list[str]:
@@ -51,36 +49,18 @@ def missing_tools() -> list[str]:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files, quietly; gzip for text when asked (as a static host such as GitHub Pages does)."""
-
-    gzip_text = False
+    """Static files, quietly."""
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         pass
 
-    def send_head(self):  # type: ignore[no-untyped-def]
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / "index.html"
-        wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
-        if not (self.gzip_text and wants_gzip and path.suffix in COMPRESSIBLE and path.is_file()):
-            return super().send_head()
-        body = gzip.compress(path.read_bytes(), compresslevel=GZIP_LEVEL, mtime=0)
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "max-age=600")
-        self.end_headers()
-        return io.BytesIO(body)
-
 
 @contextlib.contextmanager
-def serve(directory: Path, gzip_text: bool = False, port: int = 0) -> Iterator[str]:
+def serve(directory: Path, port: int = 0) -> Iterator[str]:
     """Serve `directory` on 127.0.0.1 (a free port unless one is given); yield its base URL (ending in '/')."""
     if not (directory / "index.html").exists():
         raise FileNotFoundError(f"{directory}: no index.html — build the book first (`make book`)")
-    handler = functools.partial(type("Handler", (_Handler,), {"gzip_text": gzip_text}), directory=str(directory))
+    handler = functools.partial(_Handler, directory=str(directory))
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as err:

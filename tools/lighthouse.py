@@ -4,12 +4,21 @@
 
 PAGE is a path under the site root (default: the landing page and the three heaviest chapters,
 HTML and figures together). Each page is scored RUNS times (default 3) and the run with the median
-performance score is reported, since one run varies with machine load. The site is served on
-127.0.0.1:PORT with gzip for text, as a static host serves it; reports (JSON and HTML) go to
+performance score is reported, since one run varies with machine load. Reports (JSON and HTML) go to
 _build/lighthouse/, the scores to _build/lighthouse/scores.tsv, with the machine's load average.
 Scores vary with machine load, so they are recorded, not asserted.
 
-`make lighthouse` first builds the book with BOOK_BASEURL=http://127.0.0.1:PORT/, as a deployment
+Served as deployed (issue #19): GitHub Pages serves over HTTP/2 (TLS) with gzip, so the pages are
+measured over HTTP/2 with gzip too. Over HTTP/1.1 a browser opens at most six connections to a host
+and queues the rest, each with its own handshake and uncompressed headers; a change that only helps
+such a server (inlining, bundling, fewer files) would be counted although it does not help readers.
+tools/serve_h2.mjs serves the site with Node's built-in http2 module (Node already runs Lighthouse:
+no new package), on https://127.0.0.1:PORT/ only. Browsers speak HTTP/2 only over TLS, so a
+certificate for 127.0.0.1 is made with `openssl` for each run (self-signed, one day, in a temporary
+folder that is deleted afterwards) and Chromium is told to accept it (--ignore-certificate-errors).
+Nothing leaves the loopback interface. Each report's main document must have come over h2.
+
+`make lighthouse` first builds the book with BOOK_BASEURL=https://127.0.0.1:PORT/, as a deployment
 builds it with its own address: otherwise the canonical links point to another domain, which
 Lighthouse's SEO audit rightly fails.
 """
@@ -17,11 +26,14 @@ Lighthouse's SEO audit rightly fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import browser
@@ -55,6 +67,39 @@ def default_pages(html: Path, heaviest: int = 3) -> list[str]:
     return list(dict.fromkeys(["book/index.html", *sorted(chapters, key=weight, reverse=True)[:heaviest]]))
 
 
+SERVER = browser.ROOT / "tools" / "serve_h2.mjs"
+
+
+@contextlib.contextmanager
+def serve_h2(directory: Path, port: int) -> Iterator[str]:
+    """Serve `directory` over HTTP/2 + TLS with gzip on 127.0.0.1:PORT (tools/serve_h2.mjs); yield its base URL."""
+    if not (directory / "index.html").exists():
+        raise FileNotFoundError(f"{directory}: no index.html — build the book first (`make book`)")
+    with tempfile.TemporaryDirectory(prefix="lighthouse-tls-") as tls:
+        cert, key = Path(tls) / "cert.pem", Path(tls) / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+            + ["-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+            + ["-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+        )
+        server = subprocess.Popen(
+            ["node", str(SERVER), str(directory), str(port), str(cert), str(key)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            line = server.stdout.readline()  # "serving https://127.0.0.1:PORT/" once it listens
+            if not line.startswith("serving "):
+                raise OSError(f"cannot serve on 127.0.0.1:{port}: {server.stderr.read().strip() or line}")
+            yield line.split()[1]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
 def run(url: str, out: Path) -> dict:
     """One Lighthouse run; returns the parsed JSON report (also written with an HTML copy)."""
     with tempfile.TemporaryDirectory(prefix="lighthouse-profile-") as profile:
@@ -68,14 +113,21 @@ def run(url: str, out: Path) -> dict:
             "--form-factor=mobile",
             "--throttling-method=simulate",
             f"--only-categories={','.join(CATEGORIES)}",
-            "--chrome-flags=" + " ".join(browser.CHROMIUM_FLAGS + [f"--user-data-dir={profile}"]),
+            # the certificate serve_h2 made for 127.0.0.1 is its own, not a public authority's
+            "--chrome-flags="
+            + " ".join(browser.CHROMIUM_FLAGS + ["--ignore-certificate-errors", f"--user-data-dir={profile}"]),
         ]
         env = dict(os.environ, CHROME_PATH=browser.CHROMIUM)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     report = out.parent / (out.name + ".report.json")
     if proc.returncode != 0 or not report.exists():
         raise RuntimeError(f"lighthouse failed on {url} (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(report.read_text(encoding="utf-8"))
+    result = json.loads(report.read_text(encoding="utf-8"))
+    requests = result["audits"]["network-requests"]["details"]["items"]
+    protocol = next((r.get("protocol") for r in requests if r.get("resourceType") == "Document"), None)
+    if protocol != "h2":
+        raise RuntimeError(f"{url} came over {protocol}, not HTTP/2 (h2)")
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     parser.add_argument("--runs", type=int, default=3, help="runs per page; the median is reported (default 3)")
     args = parser.parse_args(argv)
-    missing = browser.missing_tools()
+    missing = browser.missing_tools() + [
+        f"{tool} (Debian package {tool})" for tool in ("node", "openssl") if not shutil.which(tool)
+    ]
     if not browser.LIGHTHOUSE.exists():
         missing.append(f"{browser.LIGHTHOUSE.relative_to(browser.ROOT)} (npm ci)")
     if missing:
@@ -100,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     try:
-        with browser.serve(args.html, gzip_text=True, port=args.port) as base:
+        with serve_h2(args.html, port=args.port) as base:
             for page in pages:
                 name = page.replace("/", "_").removesuffix(".html")
                 reports = [run(base + page, args.out / f"{name}-{i + 1}") for i in range(args.runs)]
@@ -111,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 weight = report["audits"]["total-byte-weight"]["numericValue"]
                 every = ",".join(f"{r['categories']['performance']['score']:.2f}" for r in reports)
                 rows.append((page, scores, metrics, weight, every))
-    except (OSError, RuntimeError) as err:
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as err:
         print(f"lighthouse: {err} (another port: make lighthouse LIGHTHOUSE_PORT=...)", file=sys.stderr)
         return 1
     header = ["page", *CATEGORIES, "FCP s", "LCP s", "TBT ms", "CLS", "kB", "runs"]
@@ -136,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     widths = [max(len(line.split("\t")[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         print("  ".join(cell.ljust(w) for cell, w in zip(line.split("\t"), widths, strict=True)))
-    print(f"\nMedian of {args.runs} run(s) per page (runs: every run's performance score); {load}")
+    print(f"\nServed over HTTP/2 with gzip. Median of {args.runs} run(s) per page (runs: each run's score); {load}")
     print(f"Reports: {args.out}/  (open the .report.html files to see what each score loses on)")
     return 0
 
