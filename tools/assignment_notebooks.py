@@ -202,12 +202,10 @@ def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.Noteb
 
 def default_links():
     """The notebooks' links from _config.yml (as the HTML build would make them without an address)."""
-    import yaml
-
     from chapter_notebooks import Links
+    from sources import book_config
 
-    config = (yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}).get("sphinx", {})
-    config = config.get("config", {})
+    config = (book_config(ROOT).get("sphinx") or {}).get("config") or {}
     return Links(
         config.get("chapter_notebooks_repository", "https://github.com/example/example"),
         config.get("chapter_notebooks_branch", "notebooks"),

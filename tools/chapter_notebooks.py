@@ -46,6 +46,8 @@ import jupytext
 import nbformat
 from sphinx.util import logging
 
+from sources import md_parser, split_options
+
 LOGGER = logging.getLogger(__name__)
 
 NOTEBOOK_DIR = "_notebooks"
@@ -191,21 +193,13 @@ def read_bibliography(path: Path) -> Any:
 # MyST Markdown -> Markdown a notebook renders
 
 
-def _parser():
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.colon_fence import colon_fence_plugin
-    from mdit_py_plugins.myst_blocks import myst_block_plugin
-
-    return MarkdownIt("commonmark").use(colon_fence_plugin).use(myst_block_plugin)
-
-
 class Converter:
     """Rewrites the MyST-only parts of a chapter's Markdown cells; collects citations on the way."""
 
     def __init__(self, context: BookContext) -> None:
         self.context = context
         self.cited: list[str] = []
-        self.md = _parser()
+        self.md = md_parser()
 
     # -- inline ------------------------------------------------------------------------------
     def roles(self, text: str) -> str:
@@ -278,7 +272,8 @@ class Converter:
     def directive(self, token) -> str:
         name, _, argument = token.info.strip()[1:].partition("}")
         name, argument = name.strip(), argument.strip()
-        options, body = split_options(token.content)
+        options, _, body = split_options(token.content)
+        options = options if isinstance(options, dict) else {}
         ctx = self.context
         if name == "code-block" or name in ("code", "sourcecode"):
             return f"```{argument}\n{body.rstrip()}\n```"
@@ -325,23 +320,6 @@ class Converter:
         if re.match(r"^[a-z]+://", path) or not self.context.page_url:
             return path
         return self.context.page_url.rsplit("/", 1)[0] + "/" + path
-
-
-def split_options(content: str) -> tuple[dict[str, str], str]:
-    """A directive's `:key: value` options (or YAML block) and its body."""
-    lines = content.splitlines()
-    options: dict[str, str] = {}
-    if lines and lines[0].strip() == "---":
-        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
-        import yaml
-
-        options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(lines[1:end])) or {}).items()}
-        return options, "\n".join(lines[end + 1 :])
-    i = 0
-    while i < len(lines) and (m := re.match(r"^:([\w-]+):\s*(.*)$", lines[i])):
-        options[m.group(1)] = m.group(2)
-        i += 1
-    return options, "\n".join(lines[i:])
 
 
 # --------------------------------------------------------------------------------------------

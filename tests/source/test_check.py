@@ -13,7 +13,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import check
@@ -419,28 +418,20 @@ def test_figure_directive_and_image_without_alt(project: Path, capsys: pytest.Ca
     )
 
 
-def test_committed_notebook_with_outputs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Assignment\n\nSee {cite}`madry2018towards`."),
-        nbformat.v4.new_code_cell(
-            "print(1)", execution_count=1, outputs=[nbformat.v4.new_output("stream", text="1\n")]
-        ),
-    ]
+def test_notebooks_are_not_sources(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Notebooks are generated and never committed (.gitignore): the check reads only MyST sources."""
     (project / "notebooks").mkdir()
-    path = project / "notebooks" / "assignment.ipynb"
-    nbformat.write(nb, path)
-    edit(
-        project / "_toc.yml",
-        "  - caption: Back matter",
-        "  - caption: Assignments\n    chapters:\n      - file: notebooks/assignment\n  - caption: Back matter",
-    )
-    line = line_of(path, '"cell_type": "code"')
+    (project / "notebooks" / "stray.ipynb").write_text('{"cells": [\n  {"cell_type": "code",\n}')
+    assert run_check(project, capsys)[0] == 0
+
+
+def test_toc_that_jupyter_book_cannot_read(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(project / "_toc.yml", "format: jb-book\n", "format: jb-novel\n")
     assert run_check(project, capsys) == (
         1,
         [
-            f"notebooks/assignment.ipynb:{line}: code cell 2 has outputs saved in"
-            " the notebook — clear them: jupyter nbconvert --clear-output --inplace notebooks/assignment.ipynb"
+            "_toc.yml:1: is not a table of contents Jupyter Book can read ('format' key value not recognised:"
+            " 'jb-novel') — compare it with the _toc.yml on the main branch"
         ],
     )
 
@@ -561,23 +552,6 @@ def test_bad_input_never_raises(
     if expected is not None:
         assert expected in lines
     assert all(": " in line and " — " in line for line in lines), lines
-
-
-def test_broken_notebook_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "notebooks").mkdir()
-    (project / "notebooks" / "broken.ipynb").write_text('{"cells": [\n  {"cell_type": "code",\n}')
-    edit(
-        project / "_toc.yml",
-        "  - caption: Back matter",
-        "  - caption: Assignments\n    chapters:\n      - file: notebooks/broken\n  - caption: Back matter",
-    )
-    assert run_check(project, capsys) == (
-        1,
-        [
-            "notebooks/broken.ipynb:3: not a valid notebook: JSON error (Expecting property name enclosed in"
-            " double quotes) — restore the file or recreate it with Jupyter or jupytext"
-        ],
-    )
 
 
 def test_whole_book_passes() -> None:
