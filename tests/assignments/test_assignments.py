@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -364,10 +365,12 @@ def test_book_part_lists_every_assignment():
 
 def test_html_build_writes_and_links_both_notebooks(tmp_path):
     """A Sphinx build of one page with the directive, using the book's two notebook extensions."""
-    import yaml
     from sphinx.application import Sphinx
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    from sources import book_config
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    config = book_config(ROOT)["sphinx"]["config"]
     src = tmp_path / "src"
     shutil.copytree(ROOT / an.SOURCE_DIR, src / an.SOURCE_DIR)
     (src / "notebooks" / "index.md").write_text(
@@ -382,7 +385,9 @@ def test_html_build_writes_and_links_both_notebooks(tmp_path):
         str(tmp_path / "doctrees"),
         "html",
         confoverrides={
-            "extensions": "myst_parser,chapter_notebooks,assignment_notebooks",
+            # editions (book/_ext) defines book_edition; the instructor edition publishes both notebooks
+            "extensions": "myst_parser,chapter_notebooks,assignment_notebooks,editions",
+            "book_edition": "instructor",
             "exclude_patterns": "notebooks/assignments/*",
             "chapter_notebooks_repository": config["chapter_notebooks_repository"],
         },
