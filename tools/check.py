@@ -556,19 +556,7 @@ class Checker:
             if child.type in ("softbreak", "hardbreak"):
                 line += 1
             elif child.type == "myst_role":
-                name = child.meta.get("name", "")
-                if name == "cite" or name.startswith("cite:"):
-                    # sphinxcontrib-bibtex: `key1,key2`, optionally with {pre-text} and {post-text}
-                    for key in re.sub(r"\{[^}]*\}", "", child.content).split(","):
-                        if key.strip():
-                            found.cites.append((line, key.strip()))
-                elif name in REFERENCE_ROLES or name == "term":
-                    explicit = EXPLICIT_TARGET.match(child.content)
-                    target = " ".join((explicit.group(2) if explicit else child.content).split())
-                    if name == "term":
-                        self.terms.append((rel, line, target))
-                    elif target:
-                        self.references.append((rel, line, name, target.lstrip("~")))
+                self.record_role(rel, child.meta.get("name", ""), child.content, line, found)
                 line += child.content.count("\n")
             elif child.type == "html_inline":
                 self.check_html(rel, line, child.content)
@@ -582,6 +570,19 @@ class Checker:
                     )
             elif child.type == "text":
                 line += child.content.count("\n")
+
+    def record_role(self, rel: str, name: str, content: str, line: int, found: Found) -> None:
+        """Note the citation keys, cross-reference targets and glossary terms a role names."""
+        if name == "cite" or name.startswith("cite:"):
+            # sphinxcontrib-bibtex: `key1,key2`, optionally with {pre-text} and {post-text}
+            found.cites += [(line, key.strip()) for key in re.sub(r"\{[^}]*\}", "", content).split(",") if key.strip()]
+        elif name in REFERENCE_ROLES or name == "term":
+            explicit = EXPLICIT_TARGET.match(content)
+            target = " ".join((explicit.group(2) if explicit else content).split())
+            if name == "term":
+                self.terms.append((rel, line, target))
+            elif target:
+                self.references.append((rel, line, name, target.lstrip("~")))
 
     def check_fence(
         self, source: Source, token, lines: list[str], line: int, offset: int, found: Found, depth: int, config: dict
@@ -621,6 +622,12 @@ class Checker:
             return
         if name == "admonition" and argument.lower().startswith("learning objectives"):
             found.objectives = True
+        self.check_directive(rel, line, name, argument, options, body)
+        if closed and name not in NOT_MARKDOWN and depth < 20 and body.strip():
+            self.walk_markdown(source, body, offset + token.map[0] + 1 + body_start, found, depth + 1, config)
+
+    def check_directive(self, rel: str, line: int, name: str, argument: str, options: dict, body: str) -> None:
+        """The labels a directive defines; exercises, solutions and figures as the book needs them."""
         if name == "math" and options.get("label"):
             self.define(rel, line, "equation", str(options["label"]))
         elif options.get("label") is not None:
@@ -663,8 +670,6 @@ class Checker:
                     f"figure `{argument}` has no caption",
                     "write a one-sentence caption as the directive's body",
                 )
-        if closed and name not in NOT_MARKDOWN and depth < 20 and body.strip():
-            self.walk_markdown(source, body, offset + token.map[0] + 1 + body_start, found, depth + 1, config)
 
     def check_figure_cell(self, rel: str, line: int, options: dict, code: str) -> None:
         """A code cell that shows a matplotlib figure needs a caption and alt text in its metadata."""
@@ -731,22 +736,12 @@ class Checker:
     def check_exercises(self) -> None:
         solved = {label for _, _, label in self.solutions}
         known = {label for _, _, label in self.exercises}
-        for rel, line, label in self.exercises:
-            if label not in solved:
-                self.add(
-                    rel,
-                    line,
-                    f"exercise `{label}` has no solution",
-                    f"add a {{solution}} {label} block after it with a worked answer",
-                )
-        for rel, line, label in self.solutions:
-            if label not in known:
-                self.add(
-                    rel,
-                    line,
-                    f"solution refers to `{label}`, which is no exercise's label",
-                    did_you_mean(label, known, "use the `:label:` of the exercise it answers"),
-                )
+        for rel, line, label in (e for e in self.exercises if e[2] not in solved):
+            fix = f"add a {{solution}} {label} block after it with a worked answer"
+            self.add(rel, line, f"exercise `{label}` has no solution", fix)
+        for rel, line, label in (s for s in self.solutions if s[2] not in known):
+            fix = did_you_mean(label, known, "use the `:label:` of the exercise it answers")
+            self.add(rel, line, f"solution refers to `{label}`, which is no exercise's label", fix)
 
     def check_references(self) -> None:
         """Every {ref}, {numref} and {eq} names a label, figure name or equation defined in some source."""
@@ -778,6 +773,11 @@ class Checker:
         if entries is None:
             self.add(GLOSSARY, line, "has no {glossary} directive", "restore its ```{glossary} block")
             return
+        defined = self.check_glossary_entries(entries, is_sorted)
+        self.check_term_links(entries, defined)
+
+    def check_glossary_entries(self, entries: list, is_sorted: bool) -> dict[str, int]:
+        """Each term once, with a definition, in alphabetical order; return {term key: line}."""
         defined: dict[str, int] = {}
         for terms, line, definition in entries:
             for term in terms:
@@ -804,6 +804,10 @@ class Checker:
                     f"glossary term `{terms[0]}` is out of alphabetical order (it sorts before `{before}`)",
                     "move it to its place: the source is kept sorted as the page is",
                 )
+        return defined
+
+    def check_term_links(self, entries: list, defined: dict[str, int]) -> None:
+        """Every {term} names an entry, every entry is linked, every chapter links MIN_TERMS terms."""
         used: set[str] = set()
         per_chapter: dict[str, int] = {}
         for rel, line, target in self.terms:
