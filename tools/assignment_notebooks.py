@@ -100,12 +100,7 @@ def split_version(text: str, student: bool, path: Path = Path("?"), regions: lis
             if region is None:
                 raise AssignmentError(f"{path}:{number}: `{stripped}` without a region to end")
             if student:
-                if markdown:
-                    out.append(MD_PLACEHOLDER)
-                elif stubs:
-                    out += [f"{indent}# YOUR CODE HERE", *stubs]
-                else:
-                    out += [f"{indent}# YOUR CODE HERE", f'{indent}raise NotImplementedError("your code here")']
+                out += placeholder(markdown, indent, stubs)
             if regions is not None:
                 regions.append(region)
             region = None
@@ -121,6 +116,13 @@ def split_version(text: str, student: bool, path: Path = Path("?"), regions: lis
     if region is not None:
         raise AssignmentError(f"{path}:{region.line}: solution region never ends (add `{END}`)")
     return "\n".join(out) + "\n"
+
+
+def placeholder(markdown: bool, indent: str, stubs: list[str]) -> list[str]:
+    """What the student version has in place of a solution region: its stubs, or a NotImplementedError."""
+    if markdown:
+        return [MD_PLACEHOLDER]
+    return [f"{indent}# YOUR CODE HERE", *(stubs or [f'{indent}raise NotImplementedError("your code here")'])]
 
 
 def solution_regions(path: Path) -> list[Region]:
@@ -163,7 +165,7 @@ def task_points(path: Path) -> dict[str, float]:
 
 def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.NotebookNode:
     """The student or solution notebook of the assignment at `path` (no outputs)."""
-    from chapter_notebooks import Links, chapter_notebook
+    from chapter_notebooks import Links, chapter_notebook, notebook_title
 
     links = links or default_links()
     name = path.stem
@@ -173,16 +175,7 @@ def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.Noteb
         copy = Path(tmp) / path.name
         copy.write_text(text, encoding="utf-8")
         nb = chapter_notebook(copy, docname, Links(links.repository, links.branch, links.package_ref, links.wheel_url))
-    title = next(
-        (
-            m.group(1)
-            for c in nb.cells
-            if c.cell_type == "markdown"
-            for m in [re.search(r"^# (.+)$", c.source, re.M)]
-            if m
-        ),
-        name,
-    )
+    title = notebook_title(nb.cells, name)
     version = "the starter notebook" if student else "the solution notebook"
     nb.cells[1] = nbformat.v4.new_markdown_cell(
         f"*{title}*, {version}, from *Introduction to ML Safety* "
@@ -202,12 +195,10 @@ def assignment_notebook(path: Path, student: bool, links=None) -> nbformat.Noteb
 
 def default_links():
     """The notebooks' links from _config.yml (as the HTML build would make them without an address)."""
-    import yaml
-
     from chapter_notebooks import Links
+    from sources import book_config
 
-    config = (yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}).get("sphinx", {})
-    config = config.get("config", {})
+    config = (book_config(ROOT).get("sphinx") or {}).get("config") or {}
     return Links(
         config.get("chapter_notebooks_repository", "https://github.com/example/example"),
         config.get("chapter_notebooks_branch", "notebooks"),

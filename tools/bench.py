@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build  # noqa: E402
-import export_package  # noqa: E402
+from sources import CELL_TIMEOUT, CHAPTER_BUDGET_SECONDS, lecture_chapters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 COPY = ["_config.yml", "_toc.yml", "references.bib", "book", "src", "tools"]
@@ -43,7 +43,7 @@ def cell_seconds(chapter: Path) -> float:
     """Execute a chapter cell by cell and sum the time spent inside cells."""
     nb = jupytext.read(chapter)
     client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}
     )
     total = 0.0
     with client.setup_kernel():
@@ -57,7 +57,7 @@ def cell_seconds(chapter: Path) -> float:
 
 def main() -> int:
     os.environ.update(build.THREAD_ENV)  # the same one-thread kernels as the build
-    chapters = [p for p in export_package.toc_files(ROOT) if p.suffix == ".md" and len(p.parts) >= 3]
+    chapters = lecture_chapters(ROOT)
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="mlsafety-bench-") as tmp:
         root = Path(tmp)
@@ -72,7 +72,7 @@ def main() -> int:
         rows.append((f"rebuild after a code edit ({chapters[-1].name})", timed_build(root)))
         per_chapter = [(str(c), cell_seconds(root / c)) for c in chapters]
     rows.append(("sum of pure cell execution, all chapters", sum(s for _, s in per_chapter)))
-    budget = build.CHAPTER_BUDGET_SECONDS
+    budget = CHAPTER_BUDGET_SECONDS
     rows += [
         (f"  cells of {name}" + (f"  (over the {budget} s budget)" if s > budget else ""), s) for name, s in per_chapter
     ]

@@ -41,11 +41,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from offline import go_offline, network_hint  # noqa: E402
+from sources import CELL_TIMEOUT, CHAPTER_BUDGET_SECONDS, PDF_NAME, lecture_chapters, toc_files  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BROKEN_LINK = re.compile(r"^\(\s*(\S+): line\s+(\d+)\)\s+broken\s+(\S+)\s+-\s+(.*)$")  # Sphinx linkcheck
-PDF_NAME = "mlsafety-book.pdf"
 # Kernels started by our tools log only errors: no "Kernel is running over TCP without encryption"
 # (the Makefile also writes this setting into the venv's IPython config, which jupyter-cache's kernels read).
 KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
@@ -128,8 +128,6 @@ THREAD_ENV = {
 # Sphinx's LaTeX Makefile runs `latexmk -pdf`, which with xelatex writes a PDF on every pass;
 # `-xelatex` (its documented LATEXMKOPTS, latexmk >= 4.52b) writes .xdv and converts once.
 LATEX_ENV = {"LATEXMKOPTS": "-xelatex"}
-CELL_TIMEOUT = 300
-CHAPTER_BUDGET_SECONDS = 60  # DESIGN.md: a chapter's cells on the 2-core machine (`make bench` reports it)
 
 
 def execution_settings(root: Path) -> tuple[str, int]:
@@ -245,9 +243,6 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
 
 def chapters_in_toc(root: Path) -> list[Path]:
     """MyST notebooks listed in _toc.yml (pages with code cells)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from export_package import toc_files
-
     return [p for p in toc_files(root) if p.suffix == ".md" and "{code-cell}" in (root / p).read_text("utf8")]
 
 
@@ -368,13 +363,6 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
         print(f"{len(mine)} reference(s) point outside this page (they resolve in the whole book)")
     print(f"Built the preview of {rel} in {elapsed:.1f} s. Open: {page}")
     return 0
-
-
-def lecture_chapters(root: Path) -> list[Path]:
-    """The lecture chapters, book/<part>/<lecture>.md, in the order of _toc.yml."""
-    from export_package import toc_files
-
-    return [p for p in toc_files(root) if p.suffix == ".md" and len(p.parts) >= 3]
 
 
 def pdf_pages(pdf: Path) -> int:

@@ -46,6 +46,8 @@ import jupytext
 import nbformat
 from sphinx.util import logging
 
+from sources import md_parser, split_options
+
 LOGGER = logging.getLogger(__name__)
 
 NOTEBOOK_DIR = "_notebooks"
@@ -191,21 +193,13 @@ def read_bibliography(path: Path) -> Any:
 # MyST Markdown -> Markdown a notebook renders
 
 
-def _parser():
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.colon_fence import colon_fence_plugin
-    from mdit_py_plugins.myst_blocks import myst_block_plugin
-
-    return MarkdownIt("commonmark").use(colon_fence_plugin).use(myst_block_plugin)
-
-
 class Converter:
     """Rewrites the MyST-only parts of a chapter's Markdown cells; collects citations on the way."""
 
     def __init__(self, context: BookContext) -> None:
         self.context = context
         self.cited: list[str] = []
-        self.md = _parser()
+        self.md = md_parser()
 
     # -- inline ------------------------------------------------------------------------------
     def roles(self, text: str) -> str:
@@ -278,38 +272,21 @@ class Converter:
     def directive(self, token) -> str:
         name, _, argument = token.info.strip()[1:].partition("}")
         name, argument = name.strip(), argument.strip()
-        options, body = split_options(token.content)
+        options, _, body = split_options(token.content)
+        options = options if isinstance(options, dict) else {}
         ctx = self.context
         if name == "code-block" or name in ("code", "sourcecode"):
             return f"```{argument}\n{body.rstrip()}\n```"
         if name == "math":
-            label = options.get("label", "")
-            math = body.strip()
-            numbered_env = re.search(r"\\begin\{(align|equation|gather|multline|eqnarray)", math)
-            tag = f" \\tag{{{ctx.equations[label]}}}" if label in ctx.equations and not numbered_env else ""
-            if "\\\\" in math and "\\begin" not in math:
-                math = f"\\begin{{split}}\n{math}\n\\end{{split}}"
-            return f"$$\n{math}{tag}\n$$"
+            return self.math_block(options.get("label", ""), body.strip())
         if name == "only":
             return self.markdown(body) if "html" in argument or "latex" not in argument else ""
         if name == "bibliography":
             if not self.cited:
                 return ""
             return "**References**\n\n" + ctx.reference_list(self.cited)
-        if name in ("exercise", "exercise-start"):
-            label = options.get("label", "")
-            heading = ctx.targets.get(label, "Exercise")
-            heading += f" ({self.roles(argument)})" if argument else ""
-            return f"**{heading}**\n\n{self.markdown(body)}"
-        if name in ("solution", "solution-start") and not ctx.solutions:
-            return ""  # chapter_notebook has dropped a gated solution's content already
-        if name in ("solution", "solution-start"):
-            heading = f"Solution to {ctx.targets.get(argument, 'the exercise')}"
-            if name == "solution-start":  # the solution's code cells follow as cells of their own
-                return f"**{heading}**"
-            return f"<details>\n<summary>{heading}</summary>\n\n{self.markdown(body)}\n\n</details>"
-        if name in ("solution-end", "exercise-end"):
-            return ""
+        if name in ("exercise", "exercise-start", "exercise-end", "solution", "solution-start", "solution-end"):
+            return self.exercise_block(name, argument, options.get("label", ""), body)
         if name in ("figure", "image"):
             alt = options.get("alt", "")
             return f"![{alt}]({self.image_url(argument)})\n\n{self.markdown(body)}".rstrip()
@@ -321,27 +298,33 @@ class Converter:
         heading = f"**{self.roles(argument)}**\n\n" if argument else ""
         return heading + self.markdown(body)
 
+    def math_block(self, label: str, math: str) -> str:
+        """A {math} block as `$$`, numbered as in the book unless its environment numbers itself."""
+        numbered_env = re.search(r"\\begin\{(align|equation|gather|multline|eqnarray)", math)
+        equations = self.context.equations
+        tag = f" \\tag{{{equations[label]}}}" if label in equations and not numbered_env else ""
+        if "\\\\" in math and "\\begin" not in math:
+            math = f"\\begin{{split}}\n{math}\n\\end{{split}}"
+        return f"$$\n{math}{tag}\n$$"
+
+    def exercise_block(self, name: str, argument: str, label: str, body: str) -> str:
+        """An exercise as a bold heading; a solution collapsed (gone in the student edition)."""
+        targets = self.context.targets
+        if name in ("exercise", "exercise-start"):
+            heading = targets.get(label, "Exercise")
+            heading += f" ({self.roles(argument)})" if argument else ""
+            return f"**{heading}**\n\n{self.markdown(body)}"
+        if name not in ("solution", "solution-start") or not self.context.solutions:
+            return ""  # the end markers; chapter_notebook has dropped a gated solution's content already
+        heading = f"Solution to {targets.get(argument, 'the exercise')}"
+        if name == "solution-start":  # the solution's code cells follow as cells of their own
+            return f"**{heading}**"
+        return f"<details>\n<summary>{heading}</summary>\n\n{self.markdown(body)}\n\n</details>"
+
     def image_url(self, path: str) -> str:
         if re.match(r"^[a-z]+://", path) or not self.context.page_url:
             return path
         return self.context.page_url.rsplit("/", 1)[0] + "/" + path
-
-
-def split_options(content: str) -> tuple[dict[str, str], str]:
-    """A directive's `:key: value` options (or YAML block) and its body."""
-    lines = content.splitlines()
-    options: dict[str, str] = {}
-    if lines and lines[0].strip() == "---":
-        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
-        import yaml
-
-        options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(lines[1:end])) or {}).items()}
-        return options, "\n".join(lines[end + 1 :])
-    i = 0
-    while i < len(lines) and (m := re.match(r"^:([\w-]+):\s*(.*)$", lines[i])):
-        options[m.group(1)] = m.group(2)
-        i += 1
-    return options, "\n".join(lines[i:])
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,17 +376,7 @@ def chapter_notebook(
     if not any(cell.cell_type == "code" for cell in nb.cells):
         return None
     if not context.title:
-        heading = next(
-            (
-                m.group(1)
-                for cell in nb.cells
-                if cell.cell_type == "markdown"
-                for m in [re.search(r"^# (.+)$", cell.source, re.MULTILINE)]
-                if m
-            ),
-            "",
-        )
-        context.title = heading.strip()
+        context.title = notebook_title(nb.cells).strip()
     converter = Converter(context)
     cells = [install_cell(links), about_cell(links, docname, context)]
     for cell in nb.cells if context.solutions else without_gated_solutions(nb.cells):
@@ -429,6 +402,12 @@ def chapter_notebook(
         cell["id"] = f"cell-{i}"
     nbformat.validate(notebook)
     return notebook
+
+
+def notebook_title(cells: list, default: str = "") -> str:
+    """The text of the first `# ` heading in a notebook's Markdown cells (`default` if there is none)."""
+    headings = (re.search(r"^# (.+)$", c.source, re.MULTILINE) for c in cells if c.cell_type == "markdown")
+    return next((m.group(1) for m in headings if m), default)
 
 
 GATE = re.compile(r"^\s*(`{3,}|:{3,})\{solution-(start|end)\}")

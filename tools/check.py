@@ -6,16 +6,17 @@ Every problem is printed as `path:line: what is wrong — how to fix it`; the ex
 there is any, and 0 with a one-line summary otherwise. CONTRIBUTING.md explains each message.
 
 What is checked (parsers, not regular expressions, wherever a parser exists):
-- `_toc.yml` (PyYAML, with line numbers): every listed file exists; every chapter source under
-  `book/` and `notebooks/` (minus `exclude_patterns` of `_config.yml`) is listed.
+- `_toc.yml` (sphinx-external-toc's parser, as Jupyter Book reads it; lines from PyYAML): every
+  listed file exists; every MyST source under `book/` and `notebooks/` (minus `exclude_patterns`
+  of `_config.yml`) is listed.
 - the BibTeX files of `_config.yml` (bibtexparser 2): syntax errors, duplicate keys, entries
   without author, title, year or a venue, malformed DOIs and arXiv ids.
-- each MyST source (myst-parser's markdown-it parser, nested directives included) and each
-  `.ipynb` (nbformat): front matter, unclosed directives, `{cite}` keys, learning objectives /
-  readings / exercises in lecture chapters, exercises without solutions, duplicate labels,
-  `{ref}` / `{numref}` / `{eq}` targets that no page defines, figures without caption or alt
-  text, outputs in committed notebooks, raw `<script>`, `<iframe>`, `<object>`, `<embed>` and
-  inline event handlers (unless allowed in tools/check.yml), code cells that download.
+- each MyST source (myst-parser's markdown-it parser as _config.yml configures it, nested
+  directives included; notebooks are generated, never committed): front matter, unclosed
+  directives, `{cite}` keys, learning objectives / readings / exercises in lecture chapters,
+  exercises without solutions, duplicate labels, `{ref}` / `{numref}` / `{eq}` targets that no
+  page defines, figures without caption or alt text, raw `<script>`, `<iframe>`, `<object>`,
+  `<embed>` and inline event handlers (unless allowed in tools/check.yml), code cells that download.
 - the glossary (book/glossary.md): every `{term}` is defined, no term twice, entries sorted,
   every entry linked from a chapter, each lecture chapter links at least MIN_TERMS terms.
 - `src/mlsafety` against the `# @save` cells (tools/export_package.py, run in-process).
@@ -33,7 +34,6 @@ import argparse
 import ast
 import difflib
 import fnmatch
-import json
 import logging
 import re
 import subprocess
@@ -48,32 +48,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sources import NOT_MARKDOWN, fence_closed, md_parser, resolve_entry, split_options, toc_entries  # noqa: E402
 
 SOURCE_DIRS = ("book", "notebooks")
-SOURCE_SUFFIXES = (".md", ".ipynb")
 CONFIG_FILE = "tools/check.yml"
 TEMPLATE = "tools/chapter-template.md"
 
-# Directives whose body is not Markdown (code, math, raw text): not parsed for roles and labels.
-NOT_MARKDOWN = {
-    "code-cell",
-    "code",
-    "code-block",
-    "sourcecode",
-    "math",
-    "raw",
-    "bibliography",
-    "literalinclude",
-    "csv-table",
-    "toctree",
-    "eval-rst",
-    "glue",
-    "glue:figure",
-    "glue:math",
-    "mermaid",
-    "solution-end",
-    "exercise-end",
-}
 DANGEROUS_TAGS = {"script", "iframe", "object", "embed"}
 # A venue field, by entry type; a type not listed needs any one of VENUE_ANY.
 VENUES = {
@@ -152,11 +132,11 @@ class Problem:
 
 @dataclass
 class Source:
-    """A chapter source, as the Markdown chunks the checks read (one per .md, one per notebook cell)."""
+    """A chapter source (MyST Markdown) and the code cells the checks found in it."""
 
     rel: str
     chapter: bool  # a lecture chapter: needs objectives, readings and exercises
-    chunks: list[tuple[int, str]] = field(default_factory=list)  # (0-based first line, text)
+    text: str = ""
     code_cells: list[tuple[int, dict, str]] = field(default_factory=list)  # (1-based line, options, code)
     code_starts: list[int] = field(default_factory=list)  # 1-based line of each code cell's first code line
 
@@ -230,47 +210,28 @@ class Checker:
         node = self.load_yaml("_toc.yml")
         if node is None:
             return []
-        self.toc_ok = True
-        listed: list[str] = []
-
-        def resolve(name: str, line: int, key: str) -> None:
-            if key == "glob":
-                found = sorted(p for s in SOURCE_SUFFIXES for p in self.root.glob(name + s))
-                if not found:
-                    self.add("_toc.yml", line, f"glob `{name}` matches no file", "fix the pattern or remove it")
-                listed.extend(str(p.relative_to(self.root)) for p in found)
-                return
-            for suffix in ("", *SOURCE_SUFFIXES):
-                candidate = self.root / f"{name}{suffix}"
-                if candidate.is_file() and (suffix or candidate.suffix in SOURCE_SUFFIXES):
-                    listed.append(str(candidate.relative_to(self.root)))
-                    return
-            known = [str(Path(f).with_suffix("")) for f in self.source_files([])]
-            self.add(
-                "_toc.yml",
-                line,
-                f"lists `{name}` but neither {name}.md nor {name}.ipynb exists",
-                did_you_mean(
-                    name, known, "fix the path (no suffix, relative to the repository root) or create the file"
-                ),
-            )
-
-        def walk(n: yaml.Node) -> None:
-            if isinstance(n, yaml.MappingNode):
-                for key, value in n.value:
-                    if key.value in ("file", "root", "glob") and isinstance(value, yaml.ScalarNode):
-                        resolve(str(value.value).strip(), value.start_mark.line + 1, key.value)
-                    elif key.value in ("parts", "chapters", "sections", "subtrees", "entries"):
-                        walk(value)
-            elif isinstance(n, yaml.SequenceNode):
-                for item in n.value:
-                    walk(item)
-
         if not isinstance(node, yaml.MappingNode):
             self.add("_toc.yml", 1, "is not a YAML mapping", "start from the _toc.yml on the main branch")
-            self.toc_ok = False
             return []
-        walk(node)
+        from sphinx_external_toc.parsing import MalformedError
+
+        try:
+            entries = toc_entries(self.root)
+        except MalformedError as err:
+            self.add(
+                "_toc.yml",
+                1,
+                f"is not a table of contents Jupyter Book can read ({err})",
+                "compare it with the _toc.yml on the main branch",
+            )
+            return []
+        self.toc_ok = True
+        listed: list[str] = []
+        for entry in entries:
+            found = [str(p) for p in resolve_entry(self.root, entry)]
+            if not found:
+                self.report_missing_entry(entry.key, entry.name, entry.line)
+            listed.extend(found)
         excluded = [str(p) for p in config.get("exclude_patterns") or []]
         listed_set = set(listed)
         for rel in self.source_files(excluded):
@@ -283,8 +244,20 @@ class Checker:
                 )
         return list(dict.fromkeys(listed))
 
+    def report_missing_entry(self, key: str, name: str, line: int) -> None:
+        if key == "glob":
+            self.add("_toc.yml", line, f"glob `{name}` matches no file", "fix the pattern or remove it")
+            return
+        known = [str(Path(f).with_suffix("")) for f in self.source_files([])]
+        self.add(
+            "_toc.yml",
+            line,
+            f"lists `{name}` but neither {name}.md nor {name}.ipynb exists",
+            did_you_mean(name, known, "fix the path (no suffix, relative to the repository root) or create the file"),
+        )
+
     def source_files(self, excluded: list[str]) -> list[str]:
-        """Chapter and notebook sources under book/ and notebooks/ that git would commit."""
+        """MyST sources under book/ and notebooks/ that git would commit (notebooks are ignored: generated)."""
         files = git_files(self.root)
         if files is None:
             files = [
@@ -300,7 +273,7 @@ class Checker:
             if (
                 len(parts) < 2
                 or parts[0] not in SOURCE_DIRS
-                or Path(rel).suffix not in SOURCE_SUFFIXES
+                or Path(rel).suffix != ".md"
                 or any(p.startswith((".", "_")) for p in parts[1:])
             ):
                 continue
@@ -434,59 +407,13 @@ class Checker:
                 "save the file as plain UTF-8 text",
             )
             return None
-        if rel.endswith(".ipynb"):
-            return self.read_notebook(source, text)
-        source.chunks.append((0, text))
-        return source
-
-    def read_notebook(self, source: Source, text: str) -> Source | None:
-        import nbformat
-
-        rel = source.rel
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as err:
-            self.add(
-                rel,
-                err.lineno,
-                f"not a valid notebook: JSON error ({err.msg})",
-                "restore the file or recreate it with Jupyter or jupytext",
-            )
-            return None
-        try:
-            nb = nbformat.reads(text, as_version=4)
-            nbformat.validate(nb)
-        except Exception as err:  # nbformat raises several unrelated types for bad notebooks
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            self.add(rel, 1, f"not a valid notebook ({first[:120]})", "recreate it with Jupyter or jupytext")
-            return None
-        # nbformat keeps no line numbers: each cell's line is that of its "cell_type" key.
-        starts = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r'(?<!\\)"cell_type"\s*:', text)]
-        for index, cell in enumerate(nb.cells):
-            line = starts[index] if index < len(starts) else 1
-            if cell.cell_type == "markdown":
-                source.chunks.append((line - 1, cell.source))
-            elif cell.cell_type == "code":
-                if cell.get("outputs") or cell.get("execution_count") is not None:
-                    self.add(
-                        rel,
-                        line,
-                        f"code cell {index + 1} has outputs saved in the notebook",
-                        f"clear them: jupyter nbconvert --clear-output --inplace {rel}",
-                    )
-                source.code_cells.append((line, dict(cell.metadata), cell.source))
-                source.code_starts.append(line)
+        source.text = text
         return source
 
     def parser(self, config: dict):
         if self.md is None:
-            from markdown_it.renderer import RendererHTML
-            from myst_parser.config.main import MdParserConfig
-            from myst_parser.parsers.mdit import create_md_parser
-
-            extensions = (config.get("parse") or {}).get("myst_enable_extensions") or []
             try:
-                cfg = MdParserConfig(enable_extensions=set(map(str, extensions)))
+                self.md = md_parser(config)
             except Exception as err:  # an unknown extension name
                 self.add(
                     "_config.yml",
@@ -494,15 +421,13 @@ class Checker:
                     f"myst_enable_extensions is not valid ({err})",
                     "use extension names from the MyST documentation",
                 )
-                cfg = MdParserConfig()
-            self.md = create_md_parser(cfg, RendererHTML)
+                self.md = md_parser({})
         return self.md
 
     def check_source(self, source: Source, config: dict, bib_keys: set[str] | None) -> None:
         found = Found()
-        for offset, text in source.chunks:
-            self.check_front_matter(source, offset, text)
-            self.walk_markdown(source, text, offset, found, depth=0, config=config)
+        self.check_front_matter(source, source.text)
+        self.walk_markdown(source, source.text, 0, found, depth=0, config=config)
         for (line, options, code), start in zip(source.code_cells, source.code_starts, strict=True):
             self.check_figure_cell(source.rel, line, options, code)
             self.check_downloads(source.rel, start, code)
@@ -556,9 +481,7 @@ class Checker:
                 self.add(rel, start + number, f"code cell downloads ({what})", OFFLINE_FIX)
                 return
 
-    def check_front_matter(self, source: Source, offset: int, text: str) -> None:
-        if offset or not source.rel.endswith(".md"):
-            return
+    def check_front_matter(self, source: Source, text: str) -> None:
         lines = text.splitlines()
         if not lines or lines[0].rstrip() != "---":
             if "{code-cell}" in text:
@@ -633,19 +556,7 @@ class Checker:
             if child.type in ("softbreak", "hardbreak"):
                 line += 1
             elif child.type == "myst_role":
-                name = child.meta.get("name", "")
-                if name == "cite" or name.startswith("cite:"):
-                    # sphinxcontrib-bibtex: `key1,key2`, optionally with {pre-text} and {post-text}
-                    for key in re.sub(r"\{[^}]*\}", "", child.content).split(","):
-                        if key.strip():
-                            found.cites.append((line, key.strip()))
-                elif name in REFERENCE_ROLES or name == "term":
-                    explicit = EXPLICIT_TARGET.match(child.content)
-                    target = " ".join((explicit.group(2) if explicit else child.content).split())
-                    if name == "term":
-                        self.terms.append((rel, line, target))
-                    elif target:
-                        self.references.append((rel, line, name, target.lstrip("~")))
+                self.record_role(rel, child.meta.get("name", ""), child.content, line, found)
                 line += child.content.count("\n")
             elif child.type == "html_inline":
                 self.check_html(rel, line, child.content)
@@ -660,15 +571,26 @@ class Checker:
             elif child.type == "text":
                 line += child.content.count("\n")
 
+    def record_role(self, rel: str, name: str, content: str, line: int, found: Found) -> None:
+        """Note the citation keys, cross-reference targets and glossary terms a role names."""
+        if name == "cite" or name.startswith("cite:"):
+            # sphinxcontrib-bibtex: `key1,key2`, optionally with {pre-text} and {post-text}
+            found.cites += [(line, key.strip()) for key in re.sub(r"\{[^}]*\}", "", content).split(",") if key.strip()]
+        elif name in REFERENCE_ROLES or name == "term":
+            explicit = EXPLICIT_TARGET.match(content)
+            target = " ".join((explicit.group(2) if explicit else content).split())
+            if name == "term":
+                self.terms.append((rel, line, target))
+            elif target:
+                self.references.append((rel, line, name, target.lstrip("~")))
+
     def check_fence(
         self, source: Source, token, lines: list[str], line: int, offset: int, found: Found, depth: int, config: dict
     ) -> None:
         rel = source.rel
         info = token.info.strip()
-        # an unclosed fence runs to the end of its container: its last line is not a closing fence
-        last = lines[token.map[1] - 1].strip() if token.map[1] - 1 < len(lines) else ""
         mark = token.markup
-        closed = token.map[1] - token.map[0] >= 2 and last.startswith(mark) and set(last) == {mark[0]}
+        closed = fence_closed(token, lines)
         if not closed:
             name = info.split()[0] if info else "code"
             self.add(
@@ -700,6 +622,12 @@ class Checker:
             return
         if name == "admonition" and argument.lower().startswith("learning objectives"):
             found.objectives = True
+        self.check_directive(rel, line, name, argument, options, body)
+        if closed and name not in NOT_MARKDOWN and depth < 20 and body.strip():
+            self.walk_markdown(source, body, offset + token.map[0] + 1 + body_start, found, depth + 1, config)
+
+    def check_directive(self, rel: str, line: int, name: str, argument: str, options: dict, body: str) -> None:
+        """The labels a directive defines; exercises, solutions and figures as the book needs them."""
         if name == "math" and options.get("label"):
             self.define(rel, line, "equation", str(options["label"]))
         elif options.get("label") is not None:
@@ -742,8 +670,6 @@ class Checker:
                     f"figure `{argument}` has no caption",
                     "write a one-sentence caption as the directive's body",
                 )
-        if closed and name not in NOT_MARKDOWN and depth < 20 and body.strip():
-            self.walk_markdown(source, body, offset + token.map[0] + 1 + body_start, found, depth + 1, config)
 
     def check_figure_cell(self, rel: str, line: int, options: dict, code: str) -> None:
         """A code cell that shows a matplotlib figure needs a caption and alt text in its metadata."""
@@ -810,22 +736,12 @@ class Checker:
     def check_exercises(self) -> None:
         solved = {label for _, _, label in self.solutions}
         known = {label for _, _, label in self.exercises}
-        for rel, line, label in self.exercises:
-            if label not in solved:
-                self.add(
-                    rel,
-                    line,
-                    f"exercise `{label}` has no solution",
-                    f"add a {{solution}} {label} block after it with a worked answer",
-                )
-        for rel, line, label in self.solutions:
-            if label not in known:
-                self.add(
-                    rel,
-                    line,
-                    f"solution refers to `{label}`, which is no exercise's label",
-                    did_you_mean(label, known, "use the `:label:` of the exercise it answers"),
-                )
+        for rel, line, label in (e for e in self.exercises if e[2] not in solved):
+            fix = f"add a {{solution}} {label} block after it with a worked answer"
+            self.add(rel, line, f"exercise `{label}` has no solution", fix)
+        for rel, line, label in (s for s in self.solutions if s[2] not in known):
+            fix = did_you_mean(label, known, "use the `:label:` of the exercise it answers")
+            self.add(rel, line, f"solution refers to `{label}`, which is no exercise's label", fix)
 
     def check_references(self) -> None:
         """Every {ref}, {numref} and {eq} names a label, figure name or equation defined in some source."""
@@ -857,6 +773,11 @@ class Checker:
         if entries is None:
             self.add(GLOSSARY, line, "has no {glossary} directive", "restore its ```{glossary} block")
             return
+        defined = self.check_glossary_entries(entries, is_sorted)
+        self.check_term_links(entries, defined)
+
+    def check_glossary_entries(self, entries: list, is_sorted: bool) -> dict[str, int]:
+        """Each term once, with a definition, in alphabetical order; return {term key: line}."""
         defined: dict[str, int] = {}
         for terms, line, definition in entries:
             for term in terms:
@@ -883,6 +804,10 @@ class Checker:
                     f"glossary term `{terms[0]}` is out of alphabetical order (it sorts before `{before}`)",
                     "move it to its place: the source is kept sorted as the page is",
                 )
+        return defined
+
+    def check_term_links(self, entries: list, defined: dict[str, int]) -> None:
+        """Every {term} names an entry, every entry is linked, every chapter links MIN_TERMS terms."""
         used: set[str] = set()
         per_chapter: dict[str, int] = {}
         for rel, line, target in self.terms:
@@ -976,6 +901,8 @@ class Checker:
         excluded = [str(p) for p in config.get("exclude_patterns") or []]
         sources = list(dict.fromkeys(listed + self.source_files(excluded)))
         for rel in sources:
+            if not rel.endswith(".md"):  # a notebook is generated, never committed (.gitignore)
+                continue
             source = self.read_source(rel)
             if source is None:
                 continue
@@ -1025,31 +952,6 @@ def term_key(term: str) -> str:
 
 def to_python(node: yaml.Node | None) -> object:
     return yaml.SafeLoader(" ").construct_document(node) if node is not None else None
-
-
-def split_options(content: str) -> tuple[dict | str, int, str]:
-    """(options, lines they take, body) of a directive; options is an error message if invalid."""
-    lines = content.split("\n")
-    if lines and lines[0].strip() == "---":
-        end = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
-        if end is None:
-            return "the `---` block is never closed", 0, content
-        try:
-            options = yaml.safe_load("\n".join(lines[1:end])) or {}
-        except yaml.YAMLError as err:
-            return (getattr(err, "problem", None) or "invalid YAML"), end + 1, "\n".join(lines[end + 1 :])
-        if not isinstance(options, dict):
-            return "not a mapping", end + 1, "\n".join(lines[end + 1 :])
-        return options, end + 1, "\n".join(lines[end + 1 :])
-    options: dict = {}
-    count = 0
-    for text in lines:
-        match = re.match(r"^:([\w.-]+):\s*(.*)$", text)
-        if not match:
-            break
-        options[match.group(1)] = match.group(2).strip()
-        count += 1
-    return options, count, "\n".join(lines[count:])
 
 
 def shows_figure(code: str) -> bool:

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sources import code_cells, toc_files  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SAVE_MARK = "# @save"
 HEADER = (
@@ -40,75 +43,39 @@ class SavedCell:
     code: str  # the cell's code without the `# @save` line
 
 
-def toc_files(root: Path) -> list[Path]:
-    """The chapter sources listed in `_toc.yml`, in reading order."""
-    toc_path = root / "_toc.yml"
-    try:
-        toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ExportError(f"{toc_path.relative_to(root)}: not valid YAML: {err}") from None
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(str(node["file"]))
-            for key in ("parts", "chapters", "sections"):
-                for child in node.get(key) or []:
-                    walk(child)
-
-    found.append(str(toc.get("root", "")))
-    walk(toc)
-    paths = []
-    for name in found:
-        for suffix in (".md", ".ipynb", ""):
-            candidate = root / f"{name}{suffix}"
-            if candidate.is_file():
-                paths.append(candidate.relative_to(root))
-                break
-    return paths
-
-
-def code_cells(path: Path, text: str) -> list[tuple[int, str]]:
-    """(line, source) of each `{code-cell}` in a MyST notebook, options stripped."""
+def chapter_code(path: Path, text: str) -> list[tuple[int, str]]:
+    """(line of the opening fence, code without options and leading blank lines) of each code cell."""
     cells = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        stripped = lines[i].lstrip()
-        if stripped.startswith("```") and "{code-cell}" in stripped:
-            fence = stripped[: len(stripped) - len(stripped.lstrip("`"))]
-            start = i + 1
-            j = start
-            while j < len(lines) and lines[j].strip() != fence:
-                j += 1
-            if j == len(lines):
-                raise ExportError(f"{path}:{start}: code cell is never closed — add a line `{fence}`")
-            body = lines[start:j]
-            # Drop cell options: a `---` YAML block or `:key: value` lines at the top.
-            if body and body[0].strip() == "---":
-                end = next((k for k in range(1, len(body)) if body[k].strip() == "---"), None)
-                if end is None:
-                    raise ExportError(f"{path}:{start + 1}: cell options start with `---` but never end")
-                body = body[end + 1 :]
-            while body and body[0].startswith(":") and body[0].count(":") >= 2:
-                body = body[1:]
-            while body and not body[0].strip():
-                body = body[1:]
-            cells.append((start, "\n".join(body)))
-            i = j
-        i += 1
+    for cell in code_cells(text):
+        if not cell.closed:
+            raise ExportError(f"{path}:{cell.line}: code cell is never closed — add a line `{cell.fence}`")
+        if isinstance(cell.options, str) and cell.options.endswith("never closed"):
+            raise ExportError(f"{path}:{cell.line + 1}: cell options start with `---` but never end")
+        body = cell.code.split("\n")
+        while body and not body[0].strip():
+            body = body[1:]
+        cells.append((cell.line, "\n".join(body)))
     return cells
+
+
+def listed_files(root: Path) -> list[Path]:
+    """The sources of _toc.yml in reading order (an unreadable toc is an ExportError)."""
+    from sphinx_external_toc.parsing import MalformedError
+
+    try:
+        return toc_files(root)
+    except (yaml.YAMLError, MalformedError) as err:
+        raise ExportError(f"_toc.yml: not a valid table of contents: {err}") from None
 
 
 def saved_cells(root: Path) -> dict[str, list[SavedCell]]:
     """Saved cells grouped by module name, in reading order."""
     modules: dict[str, list[SavedCell]] = {}
-    for rel in toc_files(root):
+    for rel in listed_files(root):
         if rel.suffix != ".md" or len(rel.parts) < 3 or rel.parts[0] != "book":
             continue
         module = rel.parts[1].replace("-", "_")
-        for line, source in code_cells(rel, (root / rel).read_text(encoding="utf-8")):
+        for line, source in chapter_code(rel, (root / rel).read_text(encoding="utf-8")):
             first, _, rest = source.partition("\n")
             if first.strip() != SAVE_MARK:
                 continue

@@ -38,17 +38,13 @@ def export(out_dir: Path) -> Path:
     chapters = []
     for chapter in build.chapters_in_toc(ROOT):
         nb = build.read_notebook(ROOT / chapter)
-        text = (ROOT / chapter).read_text(encoding="utf-8").splitlines()
-        fences = nb.metadata.get("source_map", [])  # 1-based line of each cell's opening fence
-        cells = []
-        for i, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            first = cell.source.splitlines()[0] if cell.source.strip() else ""
-            # the code starts after the fence and any cell options; 'line' is the line before it
-            start = fences[i] if i < len(fences) else 0
-            line = next((n for n in range(start, len(text)) if text[n] == first), start)
-            cells.append({"source": cell.source, "line": line, "tags": cell.metadata.get("tags", [])})
+        first_lines = build.code_cell_lines(ROOT / chapter, nb)  # 1-based line of each cell's first code line
+        # 'line' is the line before the code, so that line + a traceback's line in the cell is the chapter's line
+        cells = [
+            {"source": cell.source, "line": first_lines[i] - 1, "tags": cell.metadata.get("tags", [])}
+            for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code"
+        ]
         chapters.append({"path": str(chapter), "cells": cells})
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "chapters.json"

@@ -51,7 +51,7 @@ METRICS = [
 def default_pages(html: Path, heaviest: int = 3) -> list[str]:
     """The landing page and the chapters that weigh most (their HTML and the figures they show)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from export_package import toc_files
+    from sources import toc_files
 
     chapters = [
         p.with_suffix(".html").as_posix()

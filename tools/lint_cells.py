@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from check import CODE_WIDTH  # noqa: E402  characters of code that fit a line of the PDF
+from sources import code_cells  # noqa: E402
 
 RULES = "F,E9,B"
 # F811: a chapter may redefine a name on purpose, to show a better version. F401: the setup cell
@@ -38,21 +39,10 @@ IGNORE = "F811,F401,B905,B007"
 
 def cells_as_python(text: str) -> str:
     """The file's code-cell lines at their own line numbers; every other line blank."""
-    from markdown_it.renderer import RendererHTML
-    from myst_parser.config.main import MdParserConfig
-    from myst_parser.parsers.mdit import create_md_parser
-
-    from check import split_options
-
     lines = text.splitlines()
     out = [""] * len(lines)
-    md = create_md_parser(MdParserConfig(enable_extensions={"colon_fence", "dollarmath", "amsmath"}), RendererHTML)
-    for token in md.parse(text):
-        if token.type != "fence" or not token.info.strip().startswith("{code-cell}") or token.map is None:
-            continue
-        _, skip, _ = split_options(token.content)
-        first, end = token.map[0] + 1 + skip, token.map[1] - 1
-        for i in range(first, min(end, len(lines))):
+    for cell in code_cells(text):
+        for i in range(cell.first - 1, min(cell.end - 1, len(lines))):
             # IPython magics and shell escapes are not Python
             out[i] = "" if lines[i].lstrip().startswith(("%", "!")) else lines[i]
     return "\n".join(out) + "\n"
@@ -205,20 +195,9 @@ def literal(prefix: str, quote: str, text: str) -> str:
 
 def fit_file(path: Path) -> list[str]:
     """Rewrite the file's over-wide code lines; return `path:line` of those still too wide."""
-    from markdown_it.renderer import RendererHTML
-    from myst_parser.config.main import MdParserConfig
-    from myst_parser.parsers.mdit import create_md_parser
-
-    from check import split_options
-
     ruff = Path(sys.executable).parent / "ruff"
     lines = path.read_text(encoding="utf-8").split("\n")
-    md = create_md_parser(MdParserConfig(enable_extensions={"colon_fence", "dollarmath", "amsmath"}), RendererHTML)
-    cells = []
-    for token in md.parse("\n".join(lines)):
-        if token.type == "fence" and token.info.strip().startswith("{code-cell}") and token.map is not None:
-            _, skip, _ = split_options(token.content)
-            cells.append((token.map[0] + 1 + skip, token.map[1] - 1))
+    cells = [(cell.first - 1, cell.end - 1) for cell in code_cells("\n".join(lines))]
     for first, end in reversed(cells):
         code = lines[first:end]
         if all(len(line) <= CODE_WIDTH for line in code) or any(line.lstrip().startswith(("%", "!")) for line in code):

@@ -1,6 +1,6 @@
 """Check a built PDF the way a reader of paper would meet it (issue #18).
 
-    python tools/pdf_check.py _build/pdf/mlsafety-book.pdf [--log _build/latex/mlsafety-book.log]
+    python tools/pdf_check.py _build/pdf/<name>.pdf [--log _build/latex/<name>.log]   (<name>: _config.yml's targetname)
 
 Prints the page count, the size and the number of verbatim lines the PDF wraps (`↪`: code lines
 cannot, `make check` keeps them within 88 characters, so these are printed outputs), then one line

@@ -22,6 +22,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import ANSI, KERNEL_QUIET, THREAD_ENV, code_cell_lines, read_notebook  # noqa: E402
 from offline import go_offline, network_hint  # noqa: E402
+from sources import CELL_TIMEOUT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapter", type=Path)
     parser.add_argument("--save", type=Path, help="write the executed notebook here")
-    parser.add_argument("--timeout", type=int, default=120, help="seconds allowed per cell")
+    parser.add_argument(
+        "--timeout", type=int, default=CELL_TIMEOUT, help="seconds allowed per cell (default: _config.yml's)"
+    )
     args = parser.parse_args(argv)
     if not args.chapter.is_file():
         print(f"{args.chapter}:1: Error: no such file", file=sys.stderr)

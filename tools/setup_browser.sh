@@ -5,26 +5,18 @@
 # Never downloads a browser of its own: Playwright drives /usr/bin/chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/apt_install.sh
 PACKAGES="chromium nodejs npm"
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=("chromium")
 command -v npm >/dev/null 2>&1 || missing+=("npm")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Browser checks: missing ${missing[*]}."
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    # Node.js may come from elsewhere (its own npm); install only what is really missing.
-    wanted="chromium"
-    command -v npm >/dev/null 2>&1 || wanted="$wanted $(command -v node >/dev/null 2>&1 && echo npm || echo nodejs npm)"
-    echo "Installing: apt-get install --no-install-recommends $wanted"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends $wanted >/dev/null
-    echo "Browser packages installed."
-  else
-    echo "Install them, then run the command again:" >&2
-    echo "  sudo apt-get install --no-install-recommends $PACKAGES" >&2
-    exit 1
-  fi
+  # Node.js may come from elsewhere (its own npm); install only what is really missing.
+  wanted="chromium"
+  command -v npm >/dev/null 2>&1 || wanted="$wanted $(command -v node >/dev/null 2>&1 && echo npm || echo nodejs npm)"
+  # shellcheck disable=SC2086  # one word a package
+  apt_install Browser "$PACKAGES" $wanted
 fi
 # npm ci again only when the lock file changed since the last install.
 stamp=node_modules/.lock-$(cksum < package-lock.json | cut -d' ' -f1)

@@ -2,6 +2,7 @@
 # Make sure the TeX tools the PDF build needs are present (Debian/Ubuntu packages).
 # Installs them when missing and run as root; otherwise says exactly what to install.
 set -euo pipefail
+. "$(dirname "$0")/apt_install.sh"
 PACKAGES="texlive-xetex latexmk fonts-freefont-otf texlive-fonts-recommended poppler-utils"
 missing=()
 for tool in xelatex latexmk pdftotext pdfinfo; do
@@ -10,14 +11,5 @@ done
 [ -e /usr/share/fonts/opentype/freefont/FreeSerif.otf ] || missing+=("FreeSerif font")
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "PDF build: missing ${missing[*]}."
-if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing: apt-get install --no-install-recommends $PACKAGES"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
-  echo "TeX packages installed."
-else
-  echo "Install them, then run the command again:" >&2
-  echo "  sudo apt-get install --no-install-recommends $PACKAGES" >&2
-  exit 1
-fi
+# shellcheck disable=SC2086  # one word a package
+apt_install TeX "$PACKAGES" $PACKAGES

@@ -38,8 +38,6 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-# tools/build.py writes _build/pdf/<this>; the deployment publishes it at the site root.
-PDF_NAME = "mlsafety-book.pdf"
 THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe", "x-thebe-config", "kernelName = ")
 
 
@@ -59,11 +57,16 @@ def configure(app: Sphinx, config: Config) -> None:
         config.html_baseurl = config.html_baseurl.rstrip("/") + "/"
     if config.html_baseurl and not config.ogp_site_url:
         config.ogp_site_url = config.html_baseurl
-    # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML.
-    pdf = (config.html_baseurl or "") + PDF_NAME
+    # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML
+    # (tools/build.py writes _build/pdf/<name>; the name is _config.yml's, read by tools/sources.py,
+    # which is importable here because _config.yml loads extensions from tools/).
+    from sources import pdf_name
+
+    name = pdf_name(Path(app.srcdir))
     substitutions = dict(config.myst_substitutions or {})
     substitutions.setdefault(
-        "pdf_link", f"[{PDF_NAME}]({pdf})" if config.html_baseurl else f"`make pdf` writes `_build/pdf/{PDF_NAME}`"
+        "pdf_link",
+        f"[{name}]({config.html_baseurl}{name})" if config.html_baseurl else f"`make pdf` writes `_build/pdf/{name}`",
     )
     config.myst_substitutions = substitutions
 

@@ -13,19 +13,19 @@ import nbformat
 import pytest
 
 import build
-import export_package
+import sources
 from conftest import BUILD_TIMEOUT, ROOT, Build, run_build
 
-CHAPTERS = [p for p in export_package.toc_files(ROOT) if p.suffix == ".md" and len(p.parts) >= 3]
+CHAPTERS = sources.lecture_chapters(ROOT)
 
 
 def test_toc_lists_every_chapter_and_only_existing_files() -> None:
-    toc_text = (ROOT / "_toc.yml").read_text()
-    listed = re.findall(r"file:\s*(\S+)", toc_text)
-    missing = [f for f in listed if not (ROOT / f"{f}.md").exists()]
+    entries = sources.toc_entries(ROOT)
+    missing = [e.name for e in entries if not sources.resolve_entry(ROOT, e)]
     assert not missing, f"_toc.yml lists files that do not exist: {missing}"
-    sources = {str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "book").rglob("*.md")}
-    unlisted = sorted(sources - set(listed) - {"book/index"})
+    listed = {str(p.with_suffix("")) for p in sources.toc_files(ROOT)}
+    found = {str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "book").rglob("*.md")}
+    unlisted = sorted(found - listed)
     assert not unlisted, f"chapter sources missing from _toc.yml: {unlisted}"
 
 
@@ -112,7 +112,7 @@ def test_chapter_outputs_are_deterministic(html_build: Build, chapter: Path) -> 
     cache = get_cache(str(html_build.build_dir / ".jupyter_cache"))
     record = cache.match_cache_notebook(build.read_notebook(ROOT / chapter))
     first = text_outputs(cache.get_cache_bundle(record.pk).nb)
-    _, nb, _, error = build.execute_chapter(str(ROOT / chapter), timeout=300)
+    _, nb, _, error = build.execute_chapter(str(ROOT / chapter), timeout=sources.CELL_TIMEOUT)
     assert error is None, f"{chapter}: {error}"
     second = text_outputs(nb)
     assert first, f"{chapter}: no text output to compare"
@@ -129,7 +129,7 @@ def pdf_build(html_build: Build) -> Build:
 
 
 def test_pdf_has_chapters_bibliography_and_no_unresolved_references(pdf_build: Build) -> None:
-    pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
+    pdf = pdf_build.build_dir / "pdf" / sources.PDF_NAME
     assert pdf.exists()
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120
@@ -158,8 +158,8 @@ def test_pdf_prints_well(pdf_build: Build) -> None:
     nothing in the margins of a sample of rendered pages."""
     import pdf_check
 
-    pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
-    problems, summary = pdf_check.check(pdf, pdf_build.build_dir / "latex" / "mlsafety-book.log")
+    pdf = pdf_build.build_dir / "pdf" / sources.PDF_NAME
+    problems, summary = pdf_check.check(pdf, pdf_build.build_dir / "latex" / sources.PDF_NAME.replace(".pdf", ".log"))
     assert summary in pdf_build.stdout  # the build prints the page count and size
     assert not problems, "\n".join(problems[:30])
 
@@ -168,7 +168,7 @@ def test_student_pdf_has_no_solution_text(pdf_build: Build) -> None:
     """Issue #18: the public (student) PDF has every exercise and none of the solutions' text."""
     from test_editions import SOLVED, chapter_phrases
 
-    pdf = pdf_build.build_dir / "pdf" / "mlsafety-book.pdf"
+    pdf = pdf_build.build_dir / "pdf" / sources.PDF_NAME
     raw = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120).stdout
     words = " " + " ".join(re.sub(r"[^A-Za-z]+", " ", re.sub(r"-\n", "", raw)).split()) + " "
     for chapter in SOLVED:

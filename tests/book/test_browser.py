@@ -28,17 +28,16 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 import browser
-import export_package
+import sources
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
 FRONT_DOOR = "index.html"  # forwards to the landing page
 PAGES = sorted(
-    {p.with_suffix(".html").as_posix() for p in export_package.toc_files(ROOT)}
-    | {FRONT_DOOR, "search.html", "genindex.html"}
+    {p.with_suffix(".html").as_posix() for p in sources.toc_files(ROOT)} | {FRONT_DOOR, "search.html", "genindex.html"}
 )
-CHAPTERS = [p.with_suffix(".html").as_posix() for p in export_package.toc_files(ROOT) if len(p.parts) >= 3]
+CHAPTERS = [p.with_suffix(".html").as_posix() for p in sources.lecture_chapters(ROOT)]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 # Rules axe marks experimental that Lighthouse's accessibility score also runs.
 AXE_EXTRA = {

@@ -12,11 +12,11 @@ import nbformat
 import pytest
 
 import chapter_notebooks
-import export_package
+import sources
 from conftest import ROOT, Build, run_build
 from minibook import FRONT, mini_book
 
-CHAPTERS = [p for p in export_package.toc_files(ROOT) if p.suffix == ".md" and len(p.parts) >= 3]
+CHAPTERS = sources.lecture_chapters(ROOT)
 
 GATE = re.compile(r"^\s*(`{3,}|:{3,})\{solution-(start|end)\}")
 PLAIN = re.compile(r"^\s*(`{3,}|:{3,})\{solution\}")

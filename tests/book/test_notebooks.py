@@ -13,6 +13,7 @@ from nbclient import NotebookClient
 
 import build
 import chapter_notebooks
+import sources
 from conftest import ROOT, Build
 
 CHAPTER = Path("book/hazard-analysis/risk-decomposition.md")  # small: its cells run in ~10 s
@@ -40,7 +41,9 @@ def notebook() -> nbformat.NotebookNode:
 
 def run_in_fresh_kernel(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
     os.environ.update(build.THREAD_ENV)  # the kernel inherits it: one thread, as in the build
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    NotebookClient(
+        nb, timeout=sources.CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    ).execute()
     return nb
 
 

@@ -15,6 +15,13 @@ from mlsafety import (
 )
 
 
+def each_rejects(functions, *args) -> None:
+    """Every one of `functions` raises ValueError on `args`."""
+    for function in functions:
+        with pytest.raises(ValueError):
+            function(*args)
+
+
 # ------------------------------------------------------------ sequence metrics
 def test_token_and_exact_match_accuracy():
     target = np.array([[1, 2, 3], [4, 5, 6]])
@@ -41,10 +48,7 @@ def test_exact_match_never_exceeds_token_accuracy():
     ],
 )
 def test_sequence_metrics_reject_bad_shapes(pred, target):
-    with pytest.raises(ValueError):
-        token_accuracy(pred, target)
-    with pytest.raises(ValueError):
-        exact_match_accuracy(pred, target)
+    each_rejects((token_accuracy, exact_match_accuracy), pred, target)
 
 
 def test_sequence_accuracy_values_and_arrays():
@@ -177,7 +181,4 @@ def test_policy_divergence_is_mean_over_states_and_accepts_tensors():
     ],
 )
 def test_divergences_reject_bad_input(p, q):
-    with pytest.raises(ValueError):
-        js_divergence(p, q)
-    with pytest.raises(ValueError):
-        policy_divergence(p, q)
+    each_rejects((js_divergence, policy_divergence), p, q)

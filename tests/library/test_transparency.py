@@ -128,10 +128,14 @@ def test_integrated_gradients_with_custom_baseline(batch) -> None:
     assert torch.equal(same, torch.zeros_like(x)), "an input equal to the baseline gets zero attribution"
 
 
-def test_integrated_gradients_is_exact_for_a_linear_model() -> None:
+def linear_model_and_inputs(n: int) -> tuple[nn.Sequential, torch.Tensor]:
+    """A seeded linear model on 2x2 images and `n` random images for it."""
     torch.manual_seed(0)
-    lin = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
-    x = torch.rand(3, 1, 2, 2)
+    return nn.Sequential(nn.Flatten(), nn.Linear(4, 2)), torch.rand(n, 1, 2, 2)
+
+
+def test_integrated_gradients_is_exact_for_a_linear_model() -> None:
+    lin, x = linear_model_and_inputs(3)
     attr = mlsafety.integrated_gradients(lin, x, 0, steps=1)
     assert torch.allclose(attr, x * lin[1].weight[0].detach().view(1, 1, 2, 2))
 
@@ -156,9 +160,7 @@ def test_occlusion_shape_and_meaning(batch) -> None:
 
 
 def test_occlusion_of_linear_model_with_unit_patch() -> None:
-    torch.manual_seed(0)
-    lin = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
-    x = torch.rand(2, 1, 2, 2)
+    lin, x = linear_model_and_inputs(2)
     occ = mlsafety.occlusion_map(lin, x, 1, patch=1)
     assert torch.allclose(occ, (x * lin[1].weight[1].detach().view(1, 1, 2, 2))[:, 0], atol=1e-6)
 

@@ -13,7 +13,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import check
@@ -181,6 +180,11 @@ def run_check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list
     return rc, out.out.splitlines()
 
 
+def expect_problems(root: Path, capsys: pytest.CaptureFixture[str], *expected: str) -> None:
+    """The check fails (exit status 1) and prints exactly these lines."""
+    assert run_check(root, capsys) == (1, list(expected))
+
+
 def line_of(path: Path, needle: str, nth: int = 1) -> int:
     """1-based line of the nth line of a file that contains `needle`."""
     hits = [i + 1 for i, line in enumerate(path.read_text().splitlines()) if needle in line]
@@ -207,12 +211,11 @@ def test_toc_lists_a_missing_file(project: Path, capsys: pytest.CaptureFixture[s
         "      - file: book/part/chapter\n",
         "      - file: book/part/chapter\n      - file: book/part/ghost\n",
     )
-    assert run_check(project, capsys) == (
-        1,
-        [
-            "_toc.yml:8: lists `book/part/ghost` but neither book/part/ghost.md nor book/part/ghost.ipynb exists"
-            " — fix the path (no suffix, relative to the repository root) or create the file"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        "_toc.yml:8: lists `book/part/ghost` but neither book/part/ghost.md nor book/part/ghost.ipynb exists"
+        " — fix the path (no suffix, relative to the repository root) or create the file",
     )
 
 
@@ -220,12 +223,11 @@ def test_source_missing_from_toc(project: Path, capsys: pytest.CaptureFixture[st
     (project / "notebooks").mkdir()
     (project / "notebooks" / "assignment.md").write_text("# Assignment\n")
     (project / "notebooks" / "README.md").write_text("# Not a notebook\n")  # in exclude_patterns
-    assert run_check(project, capsys) == (
-        1,
-        [
-            "notebooks/assignment.md:1: this source is not listed in _toc.yml, so it is not in the book"
-            " — add it to _toc.yml under its part (or delete it)"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        "notebooks/assignment.md:1: this source is not listed in _toc.yml, so it is not in the book"
+        " — add it to _toc.yml under its part (or delete it)",
     )
 
 
@@ -234,24 +236,22 @@ def test_unknown_citation_key(project: Path, capsys: pytest.CaptureFixture[str],
     chapter = project / "book/part/chapter.md"
     edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`madry2018towards,nokey2099`.")
     line = line_of(chapter, "nokey2099")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line}: citation key `nokey2099` is not in the bibliography"
-            " — fix the key, or add the work to references.bib"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line}: citation key `nokey2099` is not in the bibliography"
+        " — fix the key, or add the work to references.bib",
     )
 
 
 def test_duplicate_bibtex_key(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bib = project / "references.bib"
     bib.write_text(BIB + "\n" + BIB.split("\n\n")[1])
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"references.bib:{line_of(bib, '@article{guo2017calibration', 2)}: duplicate BibTeX key "
-            "`guo2017calibration` — delete this copy, or give a different work its own key"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"references.bib:{line_of(bib, '@article{guo2017calibration', 2)}: duplicate BibTeX key "
+        "`guo2017calibration` — delete this copy, or give a different work its own key",
     )
 
 
@@ -260,14 +260,13 @@ def test_entry_missing_year_and_venue(project: Path, capsys: pytest.CaptureFixtu
     edit(bib, "  year = {2017},\n", "")
     edit(bib, "  journal = {Proceedings of Machine Learning Research},\n", "")
     line = line_of(bib, "@article{guo2017calibration")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"references.bib:{line}: entry `guo2017calibration` (@article) has no venue (journal)"
-            " — add where it was published",
-            f"references.bib:{line}: entry `guo2017calibration` has no year — add the year field, copied from"
-            " the paper itself",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"references.bib:{line}: entry `guo2017calibration` (@article) has no venue (journal)"
+        " — add where it was published",
+        f"references.bib:{line}: entry `guo2017calibration` has no year — add the year field, copied from"
+        " the paper itself",
     )
 
 
@@ -275,14 +274,13 @@ def test_malformed_doi_and_arxiv_id(project: Path, capsys: pytest.CaptureFixture
     bib = project / "references.bib"
     edit(bib, "doi = {10.5555/", "doi = {https://doi.org/10.5555/")
     edit(bib, "eprint = {1706.06083}", "eprint = {arXiv:1706.06083}")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"references.bib:{line_of(bib, 'eprint =')}: malformed arXiv id `arXiv:1706.06083` in "
-            "`madry2018towards` — an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
-            f"references.bib:{line_of(bib, 'doi =')}: malformed DOI `https://doi.org/10.5555/3305381.3305518` in "
-            "`guo2017calibration` — give the bare DOI, without the https://doi.org/ prefix",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"references.bib:{line_of(bib, 'eprint =')}: malformed arXiv id `arXiv:1706.06083` in "
+        "`madry2018towards` — an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
+        f"references.bib:{line_of(bib, 'doi =')}: malformed DOI `https://doi.org/10.5555/3305381.3305518` in "
+        "`guo2017calibration` — give the bare DOI, without the https://doi.org/ prefix",
     )
 
 
@@ -355,14 +353,13 @@ def test_exercise_without_solution(project: Path, capsys: pytest.CaptureFixture[
         "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n\n"
         "```{exercise}\n:label: ex-chapter-two\n\nAnother.\n```\n\n```{exercise}\nNo label.\n```\n",
     )
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-two') - 1}: exercise `ex-chapter-two` has"
-            " no solution — add a {solution} ex-chapter-two block after it with a worked answer",
-            f"book/part/chapter.md:{line_of(chapter, 'No label.') - 1}: exercise has no `:label:`, so no solution"
-            " can refer to it — add `:label: ex-<chapter>-<topic>` and a {solution} for it",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-two') - 1}: exercise `ex-chapter-two` has"
+        " no solution — add a {solution} ex-chapter-two block after it with a worked answer",
+        f"book/part/chapter.md:{line_of(chapter, 'No label.') - 1}: exercise has no `:label:`, so no solution"
+        " can refer to it — add `:label: ex-<chapter>-<topic>` and a {solution} for it",
     )
 
 
@@ -370,16 +367,15 @@ def test_duplicate_labels(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     chapter = project / "book/part/chapter.md"
     edit(chapter, "## Readings", "(sec-chapter-idea)=\n## Readings")
     edit(chapter, "\ny = 2x\n```\n", "\ny = 2x\n```\n\n```{math}\n:label: eq-chapter-one\nz = 3\n```\n")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one', 2) - 1}: equation `eq-chapter-one`"
-            f" is already defined at book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one') - 1}"
-            " — rename one of them (and the references to it)",
-            f"book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=', 2)}: label `sec-chapter-idea` is"
-            f" already defined at book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=')}"
-            " — rename one of them (and the references to it)",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one', 2) - 1}: equation `eq-chapter-one`"
+        f" is already defined at book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one') - 1}"
+        " — rename one of them (and the references to it)",
+        f"book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=', 2)}: label `sec-chapter-idea` is"
+        f" already defined at book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=')}"
+        " — rename one of them (and the references to it)",
     )
 
 
@@ -388,14 +384,13 @@ def test_figure_cell_without_caption_or_alt(project: Path, capsys: pytest.Captur
     edit(chapter, "    caption: A straight line.\n", "")
     edit(chapter, "  image:\n    alt: A line rising from left to right.\n", "")
     line = line_of(chapter, "```{code-cell}", 2)
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line}: code cell shows a figure without a caption — add `mystnb: figure:"
-            " {caption, name}` to the cell options, as in tools/chapter-template.md",
-            f"book/part/chapter.md:{line}: code cell shows a figure without alt text — add `mystnb: image: {{alt}}`"
-            " saying what the figure shows, as in tools/chapter-template.md",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line}: code cell shows a figure without a caption — add `mystnb: figure:"
+        " {caption, name}` to the cell options, as in tools/chapter-template.md",
+        f"book/part/chapter.md:{line}: code cell shows a figure without alt text — add `mystnb: image: {{alt}}`"
+        " saying what the figure shows, as in tools/chapter-template.md",
     )
 
 
@@ -406,42 +401,32 @@ def test_figure_directive_and_image_without_alt(project: Path, capsys: pytest.Ca
         "![A small picture of a line](line.png)",
         "![](line.png)\n\n```{figure} line.png\n:name: fig-chapter-file\n```",
     )
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, '![](line.png)')}: image `line.png` has no alt text"
-            " — write what it shows between the brackets: ![what it shows](path)",
-            f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no alt text"
-            " — add an `:alt:` option that says what the figure shows",
-            f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no caption"
-            " — write a one-sentence caption as the directive's body",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, '![](line.png)')}: image `line.png` has no alt text"
+        " — write what it shows between the brackets: ![what it shows](path)",
+        f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no alt text"
+        " — add an `:alt:` option that says what the figure shows",
+        f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no caption"
+        " — write a one-sentence caption as the directive's body",
     )
 
 
-def test_committed_notebook_with_outputs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Assignment\n\nSee {cite}`madry2018towards`."),
-        nbformat.v4.new_code_cell(
-            "print(1)", execution_count=1, outputs=[nbformat.v4.new_output("stream", text="1\n")]
-        ),
-    ]
+def test_notebooks_are_not_sources(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Notebooks are generated and never committed (.gitignore): the check reads only MyST sources."""
     (project / "notebooks").mkdir()
-    path = project / "notebooks" / "assignment.ipynb"
-    nbformat.write(nb, path)
-    edit(
-        project / "_toc.yml",
-        "  - caption: Back matter",
-        "  - caption: Assignments\n    chapters:\n      - file: notebooks/assignment\n  - caption: Back matter",
-    )
-    line = line_of(path, '"cell_type": "code"')
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"notebooks/assignment.ipynb:{line}: code cell 2 has outputs saved in"
-            " the notebook — clear them: jupyter nbconvert --clear-output --inplace notebooks/assignment.ipynb"
-        ],
+    (project / "notebooks" / "stray.ipynb").write_text('{"cells": [\n  {"cell_type": "code",\n}')
+    assert run_check(project, capsys)[0] == 0
+
+
+def test_toc_that_jupyter_book_cannot_read(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(project / "_toc.yml", "format: jb-book\n", "format: jb-novel\n")
+    expect_problems(
+        project,
+        capsys,
+        "_toc.yml:1: is not a table of contents Jupyter Book can read ('format' key value not recognised:"
+        " 'jb-novel') — compare it with the _toc.yml on the main branch",
     )
 
 
@@ -459,12 +444,11 @@ def test_code_cells_without_kernelspec(project: Path, capsys: pytest.CaptureFixt
     chapter.write_text(CHAPTER.split("---\n", 2)[2].lstrip("\n"))
     export_package.main(["--root", str(project)])
     capsys.readouterr()
-    assert run_check(project, capsys) == (
-        1,
-        [
-            "book/part/chapter.md:1: has code cells but no front matter, so they would not run"
-            " — copy the jupytext/kernelspec front matter from tools/chapter-template.md"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        "book/part/chapter.md:1: has code cells but no front matter, so they would not run"
+        " — copy the jupytext/kernelspec front matter from tools/chapter-template.md",
     )
 
 
@@ -475,13 +459,12 @@ def test_unclosed_directive(project: Path, capsys: pytest.CaptureFixture[str]) -
         "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n````\n",
         "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n```\n",
     )
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, '{solution}')}: {{solution}} block opened with ```` is never"
-            " closed, so it swallows the rest of the file — close it with a line ```` (more backticks than any block"
-            " nested inside it)"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, '{solution}')}: {{solution}} block opened with ```` is never"
+        " closed, so it swallows the rest of the file — close it with a line ```` (more backticks than any block"
+        " nested inside it)",
     )
 
 
@@ -495,16 +478,15 @@ def test_raw_html_is_rejected_unless_allowed(project: Path, capsys: pytest.Captu
         "## Readings",
     )
     fix = "use a MyST directive or a figure instead, or ask a maintainer to allow it in tools/check.yml"
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, '<iframe')}: raw HTML <iframe> is not allowed in contributed"
-            f" pages — {fix}",
-            f"book/part/chapter.md:{line_of(chapter, 'onclick')}: raw HTML inline event handler `onclick=` is not"
-            f" allowed in contributed pages — {fix}",
-            f"book/part/chapter.md:{line_of(chapter, '<script>')}: raw HTML <script> is not allowed in contributed"
-            f" pages — {fix}",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, '<iframe')}: raw HTML <iframe> is not allowed in contributed"
+        f" pages — {fix}",
+        f"book/part/chapter.md:{line_of(chapter, 'onclick')}: raw HTML inline event handler `onclick=` is not"
+        f" allowed in contributed pages — {fix}",
+        f"book/part/chapter.md:{line_of(chapter, '<script>')}: raw HTML <script> is not allowed in contributed"
+        f" pages — {fix}",
     )
     (project / "tools").mkdir()
     (project / "tools" / "check.yml").write_text(
@@ -517,12 +499,11 @@ def test_raw_html_is_rejected_unless_allowed(project: Path, capsys: pytest.Captu
 
 def test_package_out_of_sync(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(project / "book/part/chapter.md", "return 2 * x", "return x + x")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            "src/mlsafety/part.py:1: the mlsafety package is out of sync: differs from the `# @save` cells of the"
-            " chapters — run `make package` and commit src/mlsafety"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        "src/mlsafety/part.py:1: the mlsafety package is out of sync: differs from the `# @save` cells of the"
+        " chapters — run `make package` and commit src/mlsafety",
     )
 
 
@@ -561,23 +542,6 @@ def test_bad_input_never_raises(
     if expected is not None:
         assert expected in lines
     assert all(": " in line and " — " in line for line in lines), lines
-
-
-def test_broken_notebook_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "notebooks").mkdir()
-    (project / "notebooks" / "broken.ipynb").write_text('{"cells": [\n  {"cell_type": "code",\n}')
-    edit(
-        project / "_toc.yml",
-        "  - caption: Back matter",
-        "  - caption: Assignments\n    chapters:\n      - file: notebooks/broken\n  - caption: Back matter",
-    )
-    assert run_check(project, capsys) == (
-        1,
-        [
-            "notebooks/broken.ipynb:3: not a valid notebook: JSON error (Expecting property name enclosed in"
-            " double quotes) — restore the file or recreate it with Jupyter or jupytext"
-        ],
-    )
 
 
 def test_whole_book_passes() -> None:
@@ -639,13 +603,12 @@ def test_code_line_wider_than_the_page(project: Path, capsys: pytest.CaptureFixt
     cell = f"```{{code-cell}} ipython3\n# fits\n{'y = 1  # ' + 'z' * 70}\n{wide}\n```\n\n"
     edit(chapter, "(sec-chapter-idea)=", cell + "(sec-chapter-idea)=")
     line = line_of(chapter, "x = [1000")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line}: code line is {len(wide)} characters, wider than {check.CODE_WIDTH} "
-            "(the PDF would wrap it) — break it, or run `.venv/bin/python tools/lint_cells.py --fit "
-            "book/part/chapter.md`, which does it for you"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line}: code line is {len(wide)} characters, wider than {check.CODE_WIDTH} "
+        "(the PDF would wrap it) — break it, or run `.venv/bin/python tools/lint_cells.py --fit "
+        "book/part/chapter.md`, which does it for you",
     )
 
 
@@ -686,28 +649,26 @@ def test_download_words_in_prose_and_bundled_data_pass(project: Path, capsys: py
 def test_unknown_citation_key_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
     edit(chapter, "Predict, then check.", "Predict, then check {cite:p}`madry2018toward`.")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, 'madry2018toward`')}: citation key `madry2018toward` is not in"
-            " the bibliography — did you mean `madry2018towards`? Otherwise fix the key, or add the work to"
-            " references.bib"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, 'madry2018toward`')}: citation key `madry2018toward` is not in"
+        " the bibliography — did you mean `madry2018towards`? Otherwise fix the key, or add the work to"
+        " references.bib",
     )
 
 
 def test_misspelled_solution_label(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     chapter = project / "book/part/chapter.md"
     edit(chapter, "````{solution} ex-chapter-one", "````{solution} ex-chapter-on")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-one') - 1}: exercise `ex-chapter-one` has"
-            " no solution — add a {solution} ex-chapter-one block after it with a worked answer",
-            f"book/part/chapter.md:{line_of(chapter, '{solution}')}: solution refers to `ex-chapter-on`, which is no"
-            " exercise's label — did you mean `ex-chapter-one`? Otherwise use the `:label:` of the exercise it"
-            " answers",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-one') - 1}: exercise `ex-chapter-one` has"
+        " no solution — add a {solution} ex-chapter-one block after it with a worked answer",
+        f"book/part/chapter.md:{line_of(chapter, '{solution}')}: solution refers to `ex-chapter-on`, which is no"
+        " exercise's label — did you mean `ex-chapter-one`? Otherwise use the `:label:` of the exercise it"
+        " answers",
     )
 
 
@@ -729,12 +690,11 @@ def test_reference_to_an_undefined_target(
     name = target.split("<")[-1].rstrip(">")
     where = "an equation's `:label:`" if role == "eq" else "a `(label)=`, figure `name` or `:label:`"
     hint = f"did you mean `{close}`? Otherwise " if close else ""
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line_of(chapter, 'See {')}: {{{role}}} target `{name}` is not defined anywhere in"
-            f" the book — {hint}fix the name, or define it with {where}"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line_of(chapter, 'See {')}: {{{role}}} target `{name}` is not defined anywhere in"
+        f" the book — {hint}fix the name, or define it with {where}",
     )
 
 
@@ -771,13 +731,12 @@ def test_unknown_glossary_term_near_miss(project: Path, capsys: pytest.CaptureFi
     edit(chapter, "Predict, then check.", "Predict, then check {term}`calibratoin` and {term}`PGD attack`.")
     line = line_of(chapter, "calibratoin")
     fix = "add an entry to book/glossary.md, or link an existing term with {term}`text <term>`"
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/part/chapter.md:{line}: {{term}} `PGD attack` is not in the glossary — {fix}",
-            f"book/part/chapter.md:{line}: {{term}} `calibratoin` is not in the glossary — did you mean"
-            f" `calibration`? Otherwise {fix}",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/part/chapter.md:{line}: {{term}} `PGD attack` is not in the glossary — {fix}",
+        f"book/part/chapter.md:{line}: {{term}} `calibratoin` is not in the glossary — did you mean"
+        f" `calibration`? Otherwise {fix}",
     )
 
 
@@ -796,17 +755,15 @@ def test_chapter_with_too_few_glossary_links(project: Path, capsys: pytest.Captu
     edit(chapter, "{term}`PGD`; {term}`calibration` and {term}`robustness`", "PGD; calibration and robustness")
     glossary = project / "book/glossary.md"
     unused = "mark its first use with {term} in the chapter that introduces it, or remove the entry"
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/glossary.md:{line_of(glossary, 'calibration')}: no page links the glossary term `calibration`"
-            f" — {unused}",
-            f"book/glossary.md:{line_of(glossary, 'PGD')}: no page links the glossary term `PGD` — {unused}",
-            f"book/glossary.md:{line_of(glossary, 'robustness')}: no page links the glossary term `robustness`"
-            f" — {unused}",
-            "book/part/chapter.md:13: chapter links only 2 glossary term(s), fewer than 5 — mark the first use of"
-            " each term it introduces with {term}`term` (new terms get an entry in book/glossary.md)",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/glossary.md:{line_of(glossary, 'calibration')}: no page links the glossary term `calibration`"
+        f" — {unused}",
+        f"book/glossary.md:{line_of(glossary, 'PGD')}: no page links the glossary term `PGD` — {unused}",
+        f"book/glossary.md:{line_of(glossary, 'robustness')}: no page links the glossary term `robustness` — {unused}",
+        "book/part/chapter.md:13: chapter links only 2 glossary term(s), fewer than 5 — mark the first use of"
+        " each term it introduces with {term}`term` (new terms get an entry in book/glossary.md)",
     )
 
 
@@ -814,18 +771,17 @@ def test_glossary_duplicates_order_and_definitions(project: Path, capsys: pytest
     glossary = project / "book/glossary.md"
     edit(glossary, "its accuracy.\n", "its accuracy.\n\nCalibration\n   Twice.\n")
     edit(glossary, "under perturbations.\n", "under perturbations.\n\nbackdoor\n")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/glossary.md:{line_of(glossary, 'Calibration')}: glossary term `Calibration` is already defined"
-            f" at line {line_of(glossary, 'calibration')} — merge the two entries (terms match case-insensitively)",
-            f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` has no definition — indent"
-            " its definition below it",
-            f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` is out of alphabetical order"
-            " (it sorts before `robustness`) — move it to its place: the source is kept sorted as the page is",
-            f"book/glossary.md:{line_of(glossary, 'backdoor')}: no page links the glossary term `backdoor` — mark its"
-            " first use with {term} in the chapter that introduces it, or remove the entry",
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/glossary.md:{line_of(glossary, 'Calibration')}: glossary term `Calibration` is already defined"
+        f" at line {line_of(glossary, 'calibration')} — merge the two entries (terms match case-insensitively)",
+        f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` has no definition — indent"
+        " its definition below it",
+        f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` is out of alphabetical order"
+        " (it sorts before `robustness`) — move it to its place: the source is kept sorted as the page is",
+        f"book/glossary.md:{line_of(glossary, 'backdoor')}: no page links the glossary term `backdoor` — mark its"
+        " first use with {term} in the chapter that introduces it, or remove the entry",
     )
 
 
@@ -840,12 +796,11 @@ def test_glossary_needs_the_sorted_option(project: Path, capsys: pytest.CaptureF
 def test_unknown_term_in_a_definition(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     glossary = project / "book/glossary.md"
     edit(glossary, "an iterated {term}`FGSM`", "an iterated {term}`BIM`")
-    assert run_check(project, capsys) == (
-        1,
-        [
-            f"book/glossary.md:{line_of(glossary, 'BIM')}: {{term}} `BIM` is not in the glossary — add an entry to"
-            " book/glossary.md, or link an existing term with {term}`text <term>`"
-        ],
+    expect_problems(
+        project,
+        capsys,
+        f"book/glossary.md:{line_of(glossary, 'BIM')}: {{term}} `BIM` is not in the glossary — add an entry to"
+        " book/glossary.md, or link an existing term with {term}`text <term>`",
     )
 
 

@@ -18,30 +18,26 @@ import mathml  # noqa: E402
 def formulas() -> list[tuple[str, str, str]]:
     """(page, 'inline' or 'block', TeX) for every `$...$` and {math} block in the book's pages, as
     MyST's own Markdown parser finds them (inside directives such as exercises too)."""
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.colon_fence import colon_fence_plugin
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
-    from mdit_py_plugins.front_matter import front_matter_plugin
+    import sources
 
-    import export_package
-
-    md = MarkdownIt("commonmark").use(front_matter_plugin).use(dollarmath_plugin).use(colon_fence_plugin)
+    md = sources.md_parser()
     found = []
 
     def walk(tokens: list, page: str) -> None:
         for token in tokens:
             info = token.info.strip() if token.type in ("fence", "colon_fence") else ""
+            name = info[1:].partition("}")[0].strip() if info.startswith("{") else ""
             if token.type == "math_inline":
                 found.append((page, "inline", token.content))
-            elif token.type == "math_block":
+            elif token.type in ("math_block", "math_block_label", "amsmath"):
                 found.append((page, "block", token.content))
-            elif info.startswith("{math}"):
-                found.append((page, "block", "\n".join(x for x in token.content.splitlines() if not x.startswith(":"))))
-            elif info.startswith("{") and not info.startswith("{code-cell"):
-                walk(md.parse(token.content), page)  # a directive's body is Markdown
+            elif name == "math":
+                found.append((page, "block", sources.split_options(token.content)[2]))
+            elif name and name not in sources.NOT_MARKDOWN:
+                walk(md.parse(sources.split_options(token.content)[2]), page)  # a directive's body is Markdown
             walk(token.children or [], page)
 
-    for path in export_package.toc_files(ROOT):
+    for path in sources.toc_files(ROOT):
         walk(md.parse((ROOT / path).read_text(encoding="utf-8")), str(path))
     return found
 

@@ -1,0 +1,233 @@
+"""How the tools read the book's sources, and the facts they share: one place for each.
+
+- the table of contents, through sphinx-external-toc's own parser (the one Jupyter Book uses),
+  as entries in reading order with their `_toc.yml` line (`toc_entries`) or as files (`toc_files`);
+- the configuration `_config.yml` (`book_config`) and the MyST Markdown parser it configures
+  (`md_parser`: myst-parser's markdown-it set-up with the extensions the book enables);
+- the code cells of a MyST chapter with their lines and options (`code_cells`), and a directive's
+  options (`split_options`); the directives whose body is not Markdown (`NOT_MARKDOWN`);
+- the PDF's name, the per-cell execution timeout and a chapter's time budget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_SUFFIXES = (".md", ".ipynb")  # what a toc entry without a suffix may name (Jupyter Book reads both)
+CHAPTER_BUDGET_SECONDS = 60  # a chapter's cells on the 2-core machine (`make bench` reports it)
+
+# Directives whose body is not Markdown (code, math, raw text): not parsed for roles and labels.
+NOT_MARKDOWN = frozenset(
+    {
+        "code-cell",
+        "code",
+        "code-block",
+        "sourcecode",
+        "math",
+        "raw",
+        "bibliography",
+        "literalinclude",
+        "csv-table",
+        "toctree",
+        "eval-rst",
+        "glue",
+        "glue:figure",
+        "glue:math",
+        "mermaid",
+        "solution-end",
+        "exercise-end",
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The configuration and the facts it holds
+
+
+def book_config(root: Path = ROOT) -> dict:
+    """_config.yml as a mapping (empty if it is not one)."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    return config if isinstance(config, dict) else {}
+
+
+def pdf_name(root: Path = ROOT) -> str:
+    """The whole-book PDF's file name: `latex: latex_documents: targetname` of _config.yml, as .pdf."""
+    target = ((book_config(root).get("latex") or {}).get("latex_documents") or {}).get("targetname", "book.tex")
+    return str(Path(str(target)).with_suffix(".pdf"))
+
+
+def cell_timeout(root: Path = ROOT) -> int:
+    """Seconds one code cell may run: `execute: timeout` of _config.yml (the build's own limit)."""
+    return int((book_config(root).get("execute") or {}).get("timeout", 30))  # 30: Jupyter Book's default
+
+
+PDF_NAME = pdf_name()
+CELL_TIMEOUT = cell_timeout()
+
+
+# --------------------------------------------------------------------------------------------
+# The table of contents
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    key: str  # "root", "file" or "glob"
+    name: str  # the docname (no suffix) or the glob pattern, as written
+    line: int  # 1-based line in _toc.yml (1 when it cannot be told)
+    caption: str | None = None  # the caption of the part it is listed in
+
+
+def toc_entries(root: Path = ROOT) -> list[TocEntry]:
+    """The root, files and globs of _toc.yml in reading order, parsed by sphinx-external-toc.
+
+    Raises OSError, yaml.YAMLError or sphinx_external_toc.parsing.MalformedError for a toc that
+    cannot be read.
+    """
+    from sphinx_external_toc.api import FileItem, GlobItem
+    from sphinx_external_toc.parsing import parse_toc_data
+
+    text = (root / "_toc.yml").read_text(encoding="utf-8")
+    site_map = parse_toc_data(yaml.safe_load(text))
+    lines = _scalar_lines(text)
+    entries = [TocEntry("root", site_map.root.docname, lines.get(("root", site_map.root.docname), 1))]
+
+    def walk(docname: str) -> None:
+        for tree in site_map[docname].subtrees:
+            for item in tree.items:
+                if isinstance(item, (GlobItem, FileItem)):
+                    key = "glob" if isinstance(item, GlobItem) else "file"
+                    entries.append(TocEntry(key, str(item), lines.get((key, str(item)), 1), tree.caption))
+                if isinstance(item, FileItem):
+                    walk(str(item))
+
+    walk(site_map.root.docname)
+    return entries
+
+
+def _scalar_lines(text: str) -> dict[tuple[str, str], int]:
+    """{(key, value): 1-based line} of each `root:`, `file:` and `glob:` in a toc (the first one)."""
+    found: dict[tuple[str, str], int] = {}
+
+    def walk(node: yaml.Node) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(value, yaml.ScalarNode) and key.value in ("root", "file", "glob"):
+                    found.setdefault((key.value, str(value.value).strip()), value.start_mark.line + 1)
+                else:
+                    walk(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item)
+
+    walk(yaml.compose(text, Loader=yaml.SafeLoader))
+    return found
+
+
+def resolve_entry(root: Path, entry: TocEntry) -> list[Path]:
+    """The files (relative to root) an entry names: a glob's matches, or the one source it names."""
+    if entry.key == "glob":
+        return sorted(p.relative_to(root) for s in SOURCE_SUFFIXES for p in root.glob(entry.name + s))
+    for suffix in ("", *SOURCE_SUFFIXES):
+        candidate = root / f"{entry.name}{suffix}"
+        if candidate.is_file() and (suffix or candidate.suffix in SOURCE_SUFFIXES):
+            return [candidate.relative_to(root)]
+    return []
+
+
+def toc_files(root: Path = ROOT) -> list[Path]:
+    """The sources listed in _toc.yml that exist, in reading order, relative to root."""
+    return list(dict.fromkeys(p for entry in toc_entries(root) for p in resolve_entry(root, entry)))
+
+
+def lecture_chapters(root: Path = ROOT) -> list[Path]:
+    """The lecture chapters, book/<part>/<lecture>.md, in the order of _toc.yml."""
+    return [p for p in toc_files(root) if p.suffix == ".md" and len(p.parts) >= 3]
+
+
+# --------------------------------------------------------------------------------------------
+# MyST Markdown
+
+
+def myst_extensions(config: dict) -> set[str]:
+    """The MyST extensions `parse: myst_enable_extensions` of _config.yml enables."""
+    return set(map(str, (config.get("parse") or {}).get("myst_enable_extensions") or []))
+
+
+@cache
+def _parser(extensions: frozenset[str]):
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    return create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
+
+
+def md_parser(config: dict | None = None):
+    """myst-parser's markdown-it parser, with the extensions of _config.yml (that of ROOT by default).
+
+    Raises an exception naming the extension when one is not a MyST extension.
+    """
+    return _parser(frozenset(myst_extensions(book_config() if config is None else config)))
+
+
+def split_options(content: str) -> tuple[dict | str, int, str]:
+    """(options, lines they take, body) of a directive; options is an error message if invalid."""
+    lines = content.split("\n")
+    if lines and lines[0].strip() == "---":
+        end = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
+        if end is None:
+            return "the `---` block is never closed", 0, content
+        try:
+            options = yaml.safe_load("\n".join(lines[1:end])) or {}
+        except yaml.YAMLError as err:
+            return (getattr(err, "problem", None) or "invalid YAML"), end + 1, "\n".join(lines[end + 1 :])
+        if not isinstance(options, dict):
+            return "not a mapping", end + 1, "\n".join(lines[end + 1 :])
+        return options, end + 1, "\n".join(lines[end + 1 :])
+    options: dict = {}
+    count = 0
+    for text in lines:
+        match = re.match(r"^:([\w.-]+):\s*(.*)$", text)
+        if not match:
+            break
+        options[match.group(1)] = match.group(2).strip()
+        count += 1
+    return options, count, "\n".join(lines[count:])
+
+
+def fence_closed(token, lines: list[str]) -> bool:
+    """Whether a fence token ends with its closing fence (an unclosed one runs to its container's end)."""
+    last = lines[token.map[1] - 1].strip() if token.map[1] - 1 < len(lines) else ""
+    mark = token.markup
+    return token.map[1] - token.map[0] >= 2 and last.startswith(mark) and set(last) == {mark[0]}
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    line: int  # 1-based line of the opening fence
+    first: int  # 1-based line of the first line after the options (where the code starts)
+    end: int  # 1-based line of the closing fence (or one past the end of the file)
+    options: dict | str  # the cell's options, or an error message if they are invalid
+    code: str  # the lines after the options
+    closed: bool  # False when the fence is never closed
+    fence: str  # the opening fence's backticks
+
+
+def code_cells(text: str, config: dict | None = None) -> list[CodeCell]:
+    """The top-level `{code-cell}` blocks of a MyST chapter (those myst-nb executes), in order."""
+    lines = text.splitlines()
+    cells = []
+    for token in md_parser(config).parse(text):
+        if token.type != "fence" or not token.info.strip().startswith("{code-cell}") or token.map is None:
+            continue
+        options, skip, body = split_options(token.content)
+        first = token.map[0] + 2 + skip
+        closed = fence_closed(token, lines)
+        cells.append(CodeCell(token.map[0] + 1, first, token.map[1], options, body, closed, token.markup))
+    return cells
