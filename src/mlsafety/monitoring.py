@@ -639,7 +639,7 @@ def occlusion_map(
     return (drop / count).to(x.device)
 
 
-# From book/monitoring/transparency.md:1381
+# From book/monitoring/transparency.md:1382
 def layer_activations(
     model: nn.Module, layer: nn.Module, x: torch.Tensor, batch_size: int = 1024
 ) -> torch.Tensor:
