@@ -106,7 +106,7 @@ def ordinary(el: ET.Element | None) -> bool:
     return el.tag != "mo" or el.text in CLOSING
 
 
-def typeset(math: str) -> str:
+def typeset(math: str) -> str:  # noqa: C901  one pass of rules; splitting it is left for #20
     """latex2mathml's MathML laid out as TeX lays it out, in MathML Core (see the module's docstring)."""
     root = ET.fromstring(re.sub(r"&(?!#?\w+;)", "&amp;", math))  # a bare & that latex2mathml left as text
     parents = {child: parent for parent in root.iter() for child in parent}
