@@ -30,8 +30,18 @@ HANDOUT_DIR = "_handouts"
 
 
 def add_handout_tag(app: Sphinx, config: Config) -> None:
+    """For `make handouts`: the `handout` tag, and LaTeX documents for the lecture pages only.
+
+    jupyter-book's `--individualpages` makes a document of every page, the landing page too, whose
+    toctree pulls in the whole book: a second whole-book PDF per edition that no handout needs.
+    """
     if config.book_handout:
         app.tags.add("handout")
+        config.latex_documents = [
+            entry
+            for entry in config.latex_documents
+            if any(fnmatch.fnmatch(entry[0], pattern) for pattern in config.handout_pages)
+        ]
 
 
 def print_outputs_only(app: Sphinx, doctree: nodes.document, docname: str) -> None:
