@@ -30,17 +30,24 @@ HANDOUT_DIR = "_handouts"
 
 
 def add_handout_tag(app: Sphinx, config: Config) -> None:
-    """For `make handouts`: the `handout` tag, and LaTeX documents for the lecture pages only.
-
-    jupyter-book's `--individualpages` makes a document of every page, the landing page too, whose
-    toctree pulls in the whole book: a second whole-book PDF per edition that no handout needs.
-    """
     if config.book_handout:
         app.tags.add("handout")
-        config.latex_documents = [
+
+
+def lecture_documents_only(app: Sphinx, env) -> None:
+    """For `make handouts`: LaTeX documents for the lecture pages only.
+
+    jupyter-book's `--individualpages` sets a document for every page once Sphinx has started (so
+    not before `config-inited`), the landing page too, whose toctree pulls in the whole book: a
+    second whole-book PDF per edition that no handout needs. The LaTeX builder reads the list when
+    it writes, after this event.
+    """
+    documents = app.config.latex_documents
+    if app.config.book_handout and app.builder.format == "latex" and len(documents) > 1:  # once expanded
+        app.config.latex_documents = [
             entry
-            for entry in config.latex_documents
-            if any(fnmatch.fnmatch(entry[0], pattern) for pattern in config.handout_pages)
+            for entry in documents
+            if any(fnmatch.fnmatch(entry[0], pattern) for pattern in app.config.handout_pages)
         ]
 
 
@@ -107,6 +114,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("print_omit_pages", [], "env", types=[list])
     app.add_config_value("handout_pages", [], "html", types=[list])
     app.connect("config-inited", add_handout_tag)
+    app.connect("env-updated", lecture_documents_only)
     app.connect("doctree-resolved", print_outputs_only)
     app.add_post_transform(DistantReferences)
     app.connect("html-page-context", link_handout, priority=650)  # after chapter_notebooks (600)

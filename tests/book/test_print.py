@@ -117,6 +117,9 @@ def test_handouts_in_both_editions(handouts: Path) -> None:
         problems, summary = pdf_check.check(pdf, pdf.parent.parent.parent / "_build" / "latex" / "lecture.log")
         assert not problems, problems
     assert "wombat" not in text(student) and "wombat" in text(instructor)
+    # one LaTeX document per lecture page: not the landing page, whose toctree is the whole book
+    made = sorted(p.name for p in (handouts / "_build" / "handouts" / "student" / "_build" / "latex").glob("*.pdf"))
+    assert made == ["book-part-lecture.pdf"], made
     # the public site carries the student handout, linked from the chapter page
     html = handouts / "_build" / "html"
     assert (html / "_handouts" / "book" / "part" / "lecture.pdf").read_bytes() == student.read_bytes()
