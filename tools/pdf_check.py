@@ -11,7 +11,9 @@ per problem; exit 1 if there is any:
 - text that should never print: `??` (an unresolved reference), raw TeX (`\\begin{`, `\\ref{`...),
   or `[missing]`;
 - on a sample of pages rendered with `pdftoppm`, ink in the outer margin strips (something
-  outside the text block).
+  outside the text block);
+- a figure that the text never refers to, or that LaTeX floated more than FIGURE_PAGES pages away
+  from the nearest reference to it.
 Uses poppler-utils (pdfinfo, pdffonts, pdftotext, pdftoppm), as the tests do.
 """
 
@@ -28,6 +30,8 @@ OVERFULL_PT = 5.0
 RAW_TEX = re.compile(r"\\(begin|end|ref|cite|label|hyperref|textbf|emph|section)\{|\[missing\]|\?\?")
 MARGIN = 0.06  # share of the page width at each side that must stay white (A4: 12.6 mm of 31.8 mm)
 SAMPLE = 12  # pages rendered
+FIGURE_PAGES = 2  # how far a figure may float from the text that refers to it
+FIGURE = re.compile(r"Fig\.\s+(\d+(?:\.\d+)?)(:?)")  # "Fig. 7.3: caption", or "Fig. 7.3" in the text
 
 
 def run(*cmd: str) -> str:
@@ -79,6 +83,27 @@ def bad_text(texts: list[str]) -> list[str]:
     return found
 
 
+def figures_far_from_text(texts: list[str], limit: int = FIGURE_PAGES) -> list[str]:
+    """Figures never referred to, or floated more than `limit` pages from the nearest reference."""
+    starts, position = [], 0
+    for text in texts:
+        starts.append(position)
+        position += len(text) + 1
+    captions, references = {}, {}
+    for match in FIGURE.finditer("\n".join(texts)):  # a reference may break across two pages
+        page = sum(start <= match.start() for start in starts)
+        seen = captions if match.group(2) else references
+        seen.setdefault(match.group(1), []).append(page)
+    found = []
+    for figure, (page, *_) in captions.items():
+        nearest = min((abs(page - ref) for ref in references.get(figure, [])), default=None)
+        if nearest is None:
+            found.append(f"page {page}: Fig. {figure} is never referred to in the text (add a {{numref}})")
+        elif nearest > limit:
+            found.append(f"page {page}: Fig. {figure} floated {nearest} pages from the nearest reference to it")
+    return found
+
+
 def ink_in_margins(pdf: Path, pages: list[int]) -> list[str]:
     """Render pages in grey at 40 dpi; the outer strips of each must be white."""
     from PIL import Image
@@ -107,6 +132,7 @@ def check(pdf: Path, log: Path | None) -> tuple[list[str], str]:
     problems += [f"font {name} is not embedded" for name in unembedded_fonts(pdf)]
     problems += [f"page {n} is blank" for n in blank_pages(pdf, texts)]
     problems += bad_text(texts)
+    problems += figures_far_from_text(texts)
     sample = sorted({max(1, round(pages * k / SAMPLE)) for k in range(1, SAMPLE + 1)})
     problems += ink_in_margins(pdf, sample)
     return problems, summary

@@ -609,7 +609,7 @@ def augmix_loss(
     return loss_fn
 
 
-# From book/robustness/black-swan-robustness.md:1097
+# From book/robustness/black-swan-robustness.md:1098
 def ifs_fractals(
     n: int, size: int = 8, n_maps: int = 3, n_points: int = 2000, seed: int = 0
 ) -> torch.Tensor:
