@@ -59,11 +59,15 @@ OUTSIDE = re.compile(
 
 
 def package_hash(root: Path) -> str:
-    """SHA-256 over the library's source files, so that a change to any of them is noticed."""
+    """SHA-256 over the library's source files, so that a change to any of them is noticed.
+
+    The exporter's `# From <chapter>:<line>` comments are left out: prose added above a `# @save`
+    cell moves them without changing the code, and must not throw away the execution cache.
+    """
     digest = hashlib.sha256()
     for path in sorted((root / "src" / "mlsafety").rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+        digest.update(re.sub(rb"(?m)^# From \S+:\d+$", b"", path.read_bytes()))
     return digest.hexdigest()
 
 

@@ -166,6 +166,11 @@ def test_package_hash_tracks_every_module(tmp_path: Path) -> None:
     assert build.invalidate_if_package_changed(tmp_path, build_dir) is False
     assert (build_dir / ".jupyter_cache").exists()
     assert build.invalidate_if_package_changed(tmp_path, build_dir) is False
+    (pkg / "a.py").write_text("\n# From book/part/x.md:12\nA = 1\n")
+    assert build.invalidate_if_package_changed(tmp_path, build_dir) is True  # a blank line is code
+    (pkg / "a.py").write_text("\n# From book/part/x.md:15\nA = 1\n")  # prose moved the cell
+    assert build.invalidate_if_package_changed(tmp_path, build_dir) is False
+    (build_dir / ".jupyter_cache").mkdir()
     (pkg / "b.py").write_text("B = 2\n")
     assert build.invalidate_if_package_changed(tmp_path, build_dir) is True
     assert not (build_dir / ".jupyter_cache").exists()
