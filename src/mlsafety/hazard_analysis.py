@@ -55,7 +55,7 @@ def risk(
     return float(result) if result.ndim == 0 else result
 
 
-# From book/hazard-analysis/risk-decomposition.md:689
+# From book/hazard-analysis/risk-decomposition.md:691
 import math
 
 
@@ -71,7 +71,7 @@ def nines(reliability: float) -> float:
     return round(-math.log10(1.0 - reliability), 12)   # so that 0.999 gives exactly 3.0
 
 
-# From book/hazard-analysis/risk-decomposition.md:738
+# From book/hazard-analysis/risk-decomposition.md:740
 import math
 
 

@@ -235,7 +235,7 @@ class MahalanobisDetector:
         return dist.min(dim=1).values
 
 
-# From book/monitoring/anomaly-detection.md:1024
+# From book/monitoring/anomaly-detection.md:1028
 def outlier_exposure_loss(
     x_outliers: torch.Tensor, weight: float = 0.5, seed: int = 0
 ) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -473,7 +473,7 @@ def pinball_loss(y, quantile_pred, q: float) -> float:
     return float(np.mean(np.maximum(q * diff, (q - 1.0) * diff)))
 
 
-# From book/monitoring/interpretable-uncertainty.md:1360
+# From book/monitoring/interpretable-uncertainty.md:1361
 import math
 
 
@@ -639,7 +639,7 @@ def occlusion_map(
     return (drop / count).to(x.device)
 
 
-# From book/monitoring/transparency.md:1382
+# From book/monitoring/transparency.md:1388
 def layer_activations(
     model: nn.Module, layer: nn.Module, x: torch.Tensor, batch_size: int = 1024
 ) -> torch.Tensor:

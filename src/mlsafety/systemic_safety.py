@@ -124,7 +124,7 @@ def aggregate_forecasts(
     return float(out) if np.ndim(out) == 0 else out
 
 
-# From book/systemic-safety/cyberdefense.md:582
+# From book/systemic-safety/cyberdefense.md:583
 import random
 import sys
 from dataclasses import dataclass
@@ -166,7 +166,7 @@ def trace_arcs(
     return arcs, error
 
 
-# From book/systemic-safety/cyberdefense.md:632
+# From book/systemic-safety/cyberdefense.md:633
 def mutate_input(
     data: bytes, rng: random.Random, corpus: list, tokens: list, max_len: int = 64
 ) -> bytes:
@@ -195,7 +195,7 @@ def mutate_input(
     return bytes(out[:max_len])
 
 
-# From book/systemic-safety/cyberdefense.md:668
+# From book/systemic-safety/cyberdefense.md:669
 @dataclass
 class FuzzResult:
     """A fuzzing campaign: inputs that reached new arcs, arcs covered after each

@@ -342,7 +342,7 @@ def capability_correlation(
     )
 
 
-# From book/x-risk/human-ai-coevolution.md:371
+# From book/x-risk/human-ai-coevolution.md:372
 import numpy as np
 
 
