@@ -185,6 +185,8 @@ def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
     bundle_stylesheets(app, context)
 
 
+# The front door names an empty icon: with none, Chromium asks for /favicon.ico, which the site lacks
+# (a 404 in the console); with the book's icon, the instant forward aborts that request (an error too).
 REDIRECT = """<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -192,6 +194,7 @@ REDIRECT = """<!DOCTYPE html>
 <title>{title}</title>
 <meta http-equiv="refresh" content="0; url={target}">
 <link rel="canonical" href="{canonical}">
+<link rel="icon" href="data:,">
 </head>
 <body><p><a href="{target}">{title}</a></p></body>
 </html>
