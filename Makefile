@@ -11,7 +11,7 @@
 #   make test-fast  library, source and lint tests (no book build, no browser; under 2 minutes)
 #   make test-full  every test, re-checking every chapter for determinism (the weekly run)
 #   make gpu-check  every chapter on the GPU and on the CPU, compared (skips without CUDA)
-#   make lighthouse  Lighthouse scores of the built pages (installs Chromium and npm tools as root)
+#   make lighthouse  Lighthouse scores of the built pages (installs Chromium, Node.js and Lighthouse as root)
 #   make book TORCH_INDEX=cpu  install the small CPU-only torch from PyTorch's CPU index
 #   make assignments  student and solution notebooks of the assignments, in _build/assignments/
 #   make grade NOTEBOOKS=dir/  grade submitted assignment notebooks (CSV in dir/grades.csv; JOBS=2 runs two at once)
@@ -120,6 +120,7 @@ grade: $(STAMP) $(KERNEL_CONFIG)
 linkcheck: $(STAMP) package
 	$(BIN)/python tools/build.py linkcheck
 
+# Chromium for the browser tests (axe-core comes from requirements.lock: no Node.js for `make test`).
 browser:
 	bash tools/setup_browser.sh
 
@@ -127,7 +128,8 @@ browser:
 # HTTP/2 + TLS with gzip as GitHub Pages serves it (tools/serve_h2.mjs, a certificate made by openssl).
 # The pages are built for the address they are served from (canonical links), as when deployed.
 LIGHTHOUSE_PORT ?= 8765
-lighthouse: $(STAMP) package browser
+lighthouse: $(STAMP) package
+	bash tools/setup_lighthouse.sh
 	BOOK_BASEURL=https://127.0.0.1:$(LIGHTHOUSE_PORT)/ $(BIN)/python tools/build.py html
 	$(BIN)/python tools/lighthouse.py --port $(LIGHTHOUSE_PORT)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import importlib.resources
+import importlib.util
 import shutil
 import threading
 from collections.abc import Iterator
@@ -17,8 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+# axe-core as the PyPI package axe-playwright-python bundles it (0.1.8: axe 4.12.1). Its `Axe.run` takes
+# axe's options but no time limit, so tests/book/test_browser.py injects this file and runs axe itself.
+AXE_PACKAGE, AXE_FILE = "axe_playwright_python", "axe.min.js"
 
 # Headless Chromium that does not try to reach Google (updates, sync, field trials, QUIC probes).
 CHROMIUM_FLAGS = [
@@ -33,19 +36,35 @@ CHROMIUM_FLAGS = [
     "--disable-dev-shm-usage",
 ]
 
-SETUP_HINT = "run `make test` (tools/setup_browser.sh installs Chromium and the npm tools) or that script alone"
+SETUP_HINT = (
+    "run `make browser` (tools/setup_browser.sh installs Chromium; `make test` runs it) and "
+    "`make env` (installs requirements.lock, axe-playwright-python among them)"
+)
 
 GZIP_LEVEL = 6  # what a static host such as GitHub Pages sends (test_browser.py counts with it, serve_h2.mjs sends it)
 
 
-def missing_tools() -> list[str]:
-    """What the browser checks need and this machine lacks."""
+def missing_tools(axe: bool = True) -> list[str]:
+    """What the browser checks need (Chromium, and axe unless `axe` is false) and this machine lacks."""
     missing = []
     if shutil.which(CHROMIUM) is None:
         missing.append(f"{CHROMIUM} (Debian package chromium)")
-    if not AXE.exists():
-        missing.append(f"{AXE.relative_to(ROOT)} (npm ci)")
+    if not axe:
+        return missing
+    if importlib.util.find_spec(AXE_PACKAGE) is None:
+        missing.append("the Python package axe-playwright-python (pinned in requirements.lock)")
+    elif not importlib.resources.files(AXE_PACKAGE).joinpath(AXE_FILE).is_file():
+        missing.append(
+            f"{AXE_FILE} in axe-playwright-python (this version no longer bundles it there: update "
+            "tools/browser.py's AXE_FILE, or pin the version in requirements.lock)"
+        )
     return missing
+
+
+@functools.cache
+def axe_script() -> str:
+    """The axe-core script that axe-playwright-python bundles (see `missing_tools`)."""
+    return importlib.resources.files(AXE_PACKAGE).joinpath(AXE_FILE).read_text(encoding="utf-8")
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

@@ -68,6 +68,8 @@ def default_pages(html: Path, heaviest: int = 3) -> list[str]:
 
 
 SERVER = browser.ROOT / "tools" / "serve_h2.mjs"
+LIGHTHOUSE = browser.ROOT / "node_modules" / ".bin" / "lighthouse"  # pinned in package-lock.json
+SETUP_HINT = "run `make lighthouse` (tools/setup_lighthouse.sh installs Chromium, Node.js and Lighthouse)"
 
 
 @contextlib.contextmanager
@@ -104,7 +106,7 @@ def run(url: str, out: Path) -> dict:
     """One Lighthouse run; returns the parsed JSON report (also written with an HTML copy)."""
     with tempfile.TemporaryDirectory(prefix="lighthouse-profile-") as profile:
         cmd = [
-            str(browser.LIGHTHOUSE),
+            str(LIGHTHOUSE),
             url,
             "--quiet",
             "--output=json",
@@ -138,13 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     parser.add_argument("--runs", type=int, default=3, help="runs per page; the median is reported (default 3)")
     args = parser.parse_args(argv)
-    missing = browser.missing_tools() + [
+    missing = browser.missing_tools(axe=False) + [
         f"{tool} (Debian package {tool})" for tool in ("node", "openssl") if not shutil.which(tool)
     ]
-    if not browser.LIGHTHOUSE.exists():
-        missing.append(f"{browser.LIGHTHOUSE.relative_to(browser.ROOT)} (npm ci)")
+    if not LIGHTHOUSE.exists():
+        missing.append(f"{LIGHTHOUSE.relative_to(browser.ROOT)} (npm ci)")
     if missing:
-        print(f"lighthouse: missing {', '.join(missing)}; {browser.SETUP_HINT}", file=sys.stderr)
+        print(f"lighthouse: missing {', '.join(missing)}; {SETUP_HINT}", file=sys.stderr)
         return 1
     pages = args.pages or default_pages(args.html)
     for page in pages:

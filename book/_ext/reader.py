@@ -15,10 +15,10 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
 - Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
   text the reader sees first.
 - `html_baseurl` can be set from the environment (BOOK_BASEURL), for a deployment at another
-  address; the Open Graph tags use it, and so do sitemap.xml and robots.txt, written here from
-  every page of the book (sphinx-sitemap lists only the pages written by the last build, so an
-  incremental build left a partial sitemap). The site's index.html forwards to the landing page
-  as a valid page (language, title).
+  address; the Open Graph tags use it, and so do sitemap.xml (written by sphinx-sitemap from the
+  pages this build wrote: complete on a clean build, such as the deploy's) and robots.txt, written
+  here, which points crawlers at it. The site's index.html forwards to the landing page as a
+  valid page (language, title).
 The theme's Font Awesome JavaScript (1.5 MB; the icons also come from its web font) and the search
 scripts on pages other than the search page are left out by book/_templates/layout.html.
 """
@@ -29,7 +29,6 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from xml.etree import ElementTree
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -57,6 +56,8 @@ def configure(app: Sphinx, config: Config) -> None:
         config.html_baseurl = config.html_baseurl.rstrip("/") + "/"
     if config.html_baseurl and not config.ogp_site_url:
         config.ogp_site_url = config.html_baseurl
+    if not config.html_baseurl:  # a site with no address has no sitemap; sphinx-sitemap would warn (failing -W)
+        config.suppress_warnings = [*config.suppress_warnings, "sitemap.configuration"]
     # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML
     # (tools/build.py writes _build/pdf/<name>; the name is _config.yml's, read by tools/sources.py,
     # which is importable here because _config.yml loads extensions from tools/).
@@ -184,6 +185,8 @@ def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
     bundle_stylesheets(app, context)
 
 
+# The front door names an empty icon: with none, Chromium asks for /favicon.ico, which the site lacks
+# (a 404 in the console); with the book's icon, the instant forward aborts that request (an error too).
 REDIRECT = """<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -191,6 +194,7 @@ REDIRECT = """<!DOCTYPE html>
 <title>{title}</title>
 <meta http-equiv="refresh" content="0; url={target}">
 <link rel="canonical" href="{canonical}">
+<link rel="icon" href="data:,">
 </head>
 <body><p><a href="{target}">{title}</a></p></body>
 </html>
@@ -229,7 +233,7 @@ def visit_hidden_cell(self: object, node: nodes.Element) -> None:
 
 
 def write_site_files(app: Sphinx, exception: Exception | None) -> None:
-    """The stylesheet bundle, sitemap.xml, robots.txt, and the site's front door (index.html): a
+    """The stylesheet bundle, robots.txt, and the site's front door (index.html): a
     small valid page that forwards to the landing page, in place of the bare `<meta>` tag that
     sphinx-external-toc writes there (no language, no title).
 
@@ -253,14 +257,8 @@ def write_site_files(app: Sphinx, exception: Exception | None) -> None:
             encoding="utf-8",
         )
     lines = ["User-agent: *", "Allow: /"]
-    base = app.config.html_baseurl
-    if base:
-        urlset = ElementTree.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
-        for docname in sorted(app.env.found_docs):
-            url = ElementTree.SubElement(urlset, "url")
-            ElementTree.SubElement(url, "loc").text = base + app.builder.get_target_uri(docname)
-        ElementTree.ElementTree(urlset).write(Path(app.outdir, "sitemap.xml"), encoding="utf-8", xml_declaration=True)
-        lines.append(f"Sitemap: {base}sitemap.xml")
+    if app.config.html_baseurl:  # sphinx-sitemap writes the sitemap only for a site with an address
+        lines.append(f"Sitemap: {app.config.html_baseurl}{app.config.sitemap_filename}")
     Path(app.outdir, "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
@@ -46,6 +47,28 @@ def test_html_build_is_strict_and_complete(html_build: Build) -> None:
     assert "<math" in page
     assert not re.search(r"<script[^>]*(mathjax|katex)", page, re.I), "a page loads a math script"
     assert "cdn.jsdelivr" not in page
+
+
+def test_sitemap_lists_every_page_for_crawlers(html_build: Build) -> None:
+    """robots.txt names sitemap.xml, which lists every page of _toc.yml at the site's address.
+
+    The fixture's build writes every page (as the deploy's clean build does); sphinx-sitemap lists the
+    pages a build wrote, so an incremental build's sitemap may be partial and is never deployed.
+    """
+    html = html_build.build_dir / "html"
+    robots = (html / "robots.txt").read_text().splitlines()
+    named = [line.removeprefix("Sitemap: ") for line in robots if line.startswith("Sitemap: ")]
+    assert len(named) == 1 and named[0].endswith("/sitemap.xml"), f"robots.txt does not name one sitemap: {robots}"
+    base = named[0].removesuffix("sitemap.xml")
+    tree = ElementTree.parse(html / "sitemap.xml")
+    locs = [e.text or "" for e in tree.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    outside = [loc for loc in locs if not loc.startswith(base)]
+    assert not outside, f"sitemap.xml lists addresses outside {base}: {outside[:3]}"
+    listed = {loc.removeprefix(base) for loc in locs}
+    pages = {p.with_suffix(".html").as_posix() for p in sources.toc_files(ROOT)}
+    assert pages <= listed, f"sitemap.xml lacks {sorted(pages - listed)}"
+    assert listed <= pages, f"sitemap.xml lists pages that are not in _toc.yml: {sorted(listed - pages)}"
+    assert all((html / page).exists() for page in listed)
 
 
 def text_outputs(nb: nbformat.NotebookNode) -> list[str]:

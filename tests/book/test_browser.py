@@ -12,7 +12,8 @@ dark-mode switch and the previous/next links.
 The pages tested are those in _toc.yml plus Sphinx's own (search, index, the front door), and a
 test fails if the build has a page that is not in that list, so new chapters are covered.
 To test an existing build instead of a fresh one: BOOK_HTML=_build/html pytest tests/book/test_browser.py
-Set-up: tools/setup_browser.sh (run by `make test`) installs Chromium and `npm ci`s axe-core.
+Set-up: tools/setup_browser.sh (run by `make test`) installs Chromium; axe-core comes with the Python
+package axe-playwright-python (requirements.lock), so the tests need no Node.js.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ class Visit:
             pytest.fail(f"{self.path}: {what} failed: {str(err).splitlines()[0]}")
 
     def axe(self, options: dict) -> list[str]:
-        self.page.add_script_tag(path=str(browser.AXE))
+        self.page.add_script_tag(content=browser.axe_script())
         return self.run(RUN_AXE, "the axe-core scan", {"resultTypes": ["violations"], **options}, AXE_SECONDS)
 
 

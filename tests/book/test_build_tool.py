@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import subprocess
 import sys
 import threading
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
@@ -193,3 +195,35 @@ def test_build_names_a_network_error_with_the_offline_rule(tmp_path: Path) -> No
         " resolution> — reproduce with make chapter CHAPTER=chapter.md",
         f"chapter.md:{line}: {offline.RULE}",
     ]
+
+
+SITEMAP_LOC = "{http://www.sitemaps.org/schemas/sitemap/0.9}loc"
+
+
+def test_clean_build_of_a_tarball_writes_the_sitemap_for_the_deployed_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean, strict build outside any git checkout (a source tarball) lists every page in sitemap.xml at
+    the address the deploy gives (BOOK_BASEURL), and robots.txt names it; with no address, neither."""
+    (tmp_path / "deployed").mkdir()
+    root = mini_book(tmp_path / "deployed", "print(1)")
+    assert not [p for p in (root, *root.parents) if (p / ".git").exists()], "the test needs a folder outside git"
+    monkeypatch.setenv("BOOK_BASEURL", "https://a-fork.github.io/ml-safety")  # no final slash: added
+    result = run_build("html", root, root=root, clean=True)
+    assert result.returncode == 0, result.stderr + result.stdout[-3000:]
+    html = root / "_build" / "html"
+    locs = [e.text for e in ElementTree.parse(html / "sitemap.xml").iter(SITEMAP_LOC)]
+    base = "https://a-fork.github.io/ml-safety/"
+    assert sorted(locs) == [base + "chapter.html", base + "index.html"]
+    assert f"Sitemap: {base}sitemap.xml" in (html / "robots.txt").read_text().splitlines()
+
+    monkeypatch.delenv("BOOK_BASEURL")
+    (tmp_path / "no-address").mkdir()
+    root = mini_book(tmp_path / "no-address", "print(1)")
+    config = root / "_config.yml"
+    config.write_text(re.sub(r"(?m)^  baseurl: .*$", '  baseurl: ""', config.read_text(), count=1))
+    result = run_build("html", root, root=root, clean=True)
+    assert result.returncode == 0, result.stderr + result.stdout[-3000:]
+    html = root / "_build" / "html"
+    assert not (html / "sitemap.xml").exists()
+    assert (html / "robots.txt").read_text().splitlines() == ["User-agent: *", "Allow: /"]
