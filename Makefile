@@ -110,11 +110,11 @@ preview: $(STAMP) $(KERNEL_CONFIG) package
 
 # The programming assignments (notebooks/README.md): both notebooks of each, and grading submissions.
 assignments: $(STAMP)
-	$(BIN)/python tools/assignment_notebooks.py build --out _build/assignments
+	$(BIN)/python tools/assignments.py build --out _build/assignments
 
 grade: $(STAMP) $(KERNEL_CONFIG)
 	@test -n "$(NOTEBOOKS)" || { echo "usage: make grade NOTEBOOKS=dir/ [JOBS=2]" >&2; exit 2; }
-	$(BIN)/python tools/assignment_notebooks.py grade "$(NOTEBOOKS)" --jobs $(or $(JOBS),1)
+	$(BIN)/python tools/assignments.py grade "$(NOTEBOOKS)" --jobs $(or $(JOBS),1)
 
 # External links (needs the network; the weekly workflow runs it).
 linkcheck: $(STAMP) package

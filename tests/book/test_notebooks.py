@@ -12,19 +12,19 @@ import yaml
 from nbclient import NotebookClient
 
 import build
-import chapter_notebooks
+import notebooks
 import sources
 from conftest import ROOT, Build
 
 CHAPTER = Path("book/hazard-analysis/risk-decomposition.md")  # small: its cells run in ~10 s
 
 
-def configured_links() -> chapter_notebooks.Links:
+def configured_links() -> notebooks.Links:
     """The links the book's _config.yml asks for, read the way the extension reads them."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    assert "chapter_notebooks" in config["sphinx"]["local_extensions"]
+    assert "notebooks" in config["sphinx"]["local_extensions"]
     values = config["sphinx"]["config"]
-    return chapter_notebooks.Links(
+    return notebooks.Links(
         values["chapter_notebooks_repository"],
         values.get("chapter_notebooks_branch", "notebooks"),
         values.get("chapter_notebooks_package_ref", "main"),
@@ -33,8 +33,8 @@ def configured_links() -> chapter_notebooks.Links:
 
 @pytest.fixture(scope="module")
 def notebook() -> nbformat.NotebookNode:
-    context = chapter_notebooks.BookContext(entries=chapter_notebooks.read_bibliography(ROOT / "references.bib"))
-    nb = chapter_notebooks.chapter_notebook(ROOT / CHAPTER, str(CHAPTER.with_suffix("")), configured_links(), context)
+    context = notebooks.BookContext(entries=notebooks.read_bibliography(ROOT / "references.bib"))
+    nb = notebooks.chapter_notebook(ROOT / CHAPTER, str(CHAPTER.with_suffix("")), configured_links(), context)
     assert nb is not None
     return nb
 
@@ -82,7 +82,7 @@ def test_setup_cell_stands_in_for_glue_without_myst_nb(tmp_path: Path) -> None:
     links = configured_links()
     hide = nbformat.v4.new_code_cell('import sys\nsys.modules["myst_nb"] = None  # as if not installed')
     use = nbformat.v4.new_code_cell('from myst_nb import glue\nglue("shown", 41 + 1)\nglue("hidden", 7, display=False)')
-    nb = nbformat.v4.new_notebook(cells=[hide, chapter_notebooks.install_cell(links), use])
+    nb = nbformat.v4.new_notebook(cells=[hide, notebooks.install_cell(links), use])
     run_in_fresh_kernel(nb, tmp_path)
     shown = [o["data"]["text/plain"] for o in nb.cells[2].outputs]
     assert shown == ["42"]
@@ -132,8 +132,8 @@ print(1)
 """,
         encoding="utf-8",
     )
-    context = chapter_notebooks.BookContext(targets={"ex-a": "Exercise 2.1"}, equations={"eq-a": "2.3"})
-    nb = chapter_notebooks.chapter_notebook(source, "page", chapter_notebooks.Links("https://github.com/o/r"), context)
+    context = notebooks.BookContext(targets={"ex-a": "Exercise 2.1"}, equations={"eq-a": "2.3"})
+    nb = notebooks.chapter_notebook(source, "page", notebooks.Links("https://github.com/o/r"), context)
     text = nb.cells[2].source
     assert text.startswith("# Title") and "comment" not in text and "(sec-x)=" not in text
     assert "As k1 (n.d.) showed (k1, n.d.; k2, n.d.), see the section and (2.3)." in text
@@ -141,7 +141,7 @@ print(1)
     assert "**Exercise 2.1**\n\nDo $x^2$." in text
     assert "<summary>Solution to Exercise 2.1</summary>\n\n> **Note**\n>\n> Nested.\n\n</details>" in text
     with pytest.raises(ValueError, match="chapter_notebooks_repository must look like https://github.com"):
-        chapter_notebooks.Links("https://gitlab.com/o/r")
+        notebooks.Links("https://gitlab.com/o/r")
 
 
 def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> None:
@@ -198,7 +198,7 @@ def test_a_fork_gets_its_own_colab_link_and_library_wheel(tmp_path: Path, monkey
     assert result.returncode == 0, result.stderr
     html = root / "_build" / "html"
     setup = nbformat.read(html / "_notebooks" / "chapter.ipynb", as_version=4).cells[0].source
-    wheel = chapter_notebooks.wheel_name()
+    wheel = notebooks.wheel_name()
     assert wheel.startswith("mlsafety-") and wheel.endswith("-py3-none-any.whl")
     assert f'%pip install --quiet "mlsafety @ https://a-fork.github.io/ml-safety/_wheels/{wheel}"' in setup
     page = (html / "chapter.html").read_text(encoding="utf-8")
