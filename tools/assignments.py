@@ -35,6 +35,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "book" / "_ext")]
 from assignment_checking import _GRADE_MARK as GRADE_MARK  # noqa: E402  (what the checks print)
+from build import THREAD_ENV  # noqa: E402
 from notebooks import AssignmentError, assignment_sources, checks_source, write_assignments  # noqa: E402
 
 CELL_TIMEOUT = 120  # seconds per cell when grading; an assignment runs in under 2 minutes in all
@@ -102,8 +103,8 @@ def parse_grades(cells: list[nbformat.NotebookNode]) -> dict[str, dict]:
 
 
 def kernel_env() -> dict[str, str]:
-    """One thread per kernel (DESIGN.md: PyTorch oversubscribes small machines); no plot windows."""
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    """One thread per kernel, as in the build (DESIGN.md: PyTorch oversubscribes small machines); no plot windows."""
+    return {**os.environ, **THREAD_ENV, "MPLBACKEND": "Agg"}
 
 
 def kill_group(pid: int | None) -> None:

@@ -1,46 +1,33 @@
 """Notebooks from the book's sources: each chapter, and each assignment's starter and solution.
 
-A Sphinx extension. For every page with code cells the HTML build writes
-`<html>/_notebooks/<docname>.ipynb`, converted from the MyST source with jupytext, and adds to the
-page's header a download link and an "Open in Colab" link. A chapter's notebook:
+For every page with code cells the HTML build writes `<html>/_notebooks/<docname>.ipynb`, converted
+from the MyST source with jupytext, and adds download and "Open in Colab" links to the page's header.
+The notebook has no outputs and only the tags as cell metadata; its first cell installs `mlsafety`
+only when `import mlsafety` would fail (as on Colab) and stands in for `myst_nb.glue` when myst-nb
+is missing. What only the book renders becomes plain Markdown: citations "Author (Year)" with a
+reference list, cross-references the title or number the build resolved, glued values the number
+the build computed, admonitions block quotes, exercises bold headings, solutions `<details>` (none
+in the student edition); labels and comments are dropped.
 
-- starts with a short code cell that installs `mlsafety` from the book's repository only when
-  `import mlsafety` would fail (as on Colab), and stands in for `myst_nb.glue` when myst-nb is
-  missing (chapters glue computed numbers into the prose; a notebook shows them instead);
-- has no outputs, and only the cell metadata a reader needs (tags);
-- turns what only the book renders into plain Markdown: citations become "Author (Year)" with a
-  reference list, cross-references the section title, figure, exercise or equation number,
-  glued values the number the book build computed, admonitions block quotes, exercises bold
-  headings and solutions collapsible `<details>` (none in the student edition), labels and
-  comments are dropped.
+An assignment, `notebooks/assignments/<name>.md`, is written like a chapter. A solution region lies
+between `# BEGIN SOLUTION` and `# END SOLUTION` lines (in Markdown `<!-- BEGIN SOLUTION -->` and
+`<!-- END SOLUTION -->`); the starter has its `# STUB: <code>` lines instead (prefix removed), or
+`raise NotImplementedError(...)`, or "*Your answer here.*". The one code cell tagged `checks`
+registers each task's check with `@task("name", points)`; its `from assignment_checking import ...`
+line becomes the code of tools/assignment_checking.py, so a notebook runs on its own. The build
+writes `_notebooks/assignments/<name>.ipynb` and, in the instructor edition only,
+`<name>-solution.ipynb`; `{assignment-links} <name>` links them. tools/assignments.py builds them
+from the command line and grades submissions.
 
-Each programming assignment is one MyST notebook, `notebooks/assignments/<name>.md`, written like a
-chapter. Solution regions in code cells lie between a line `# BEGIN SOLUTION` and a line
-`# END SOLUTION`; the starter replaces a region by its `# STUB: <code>` lines (prefix removed) or,
-if it has none, by `raise NotImplementedError(...)`. In Markdown cells a region lies between
-`<!-- BEGIN SOLUTION -->` and `<!-- END SOLUTION -->` and becomes "*Your answer here.*". One code
-cell tagged `checks` registers each task's check with `@task("name", points)`; its line
-`from assignment_checking import ...` becomes the code of tools/assignment_checking.py, so a student
-runs `check("name")` after each task. The build writes `_notebooks/assignments/<name>.ipynb` and,
-in the instructor edition only, `<name>-solution.ipynb`; `{assignment-links} <name>` links them
-from a page. tools/assignments.py builds them from the command line and grades submissions.
-
-Colab opens notebooks from GitHub only (`/github/<owner>/<repo>/blob/<branch>/<path>`), and the
-generated notebooks are not committed: the deploy workflow publishes `_build/html/_notebooks/`
-as the root of the branch named by `chapter_notebooks_branch`.
-
-Configuration (`sphinx: config:` in _config.yml):
-    chapter_notebooks_repository   https://github.com/<owner>/<repo> (required)
-    chapter_notebooks_branch       branch holding the published notebooks (default "notebooks")
-    chapter_notebooks_package_ref  git ref the install cell installs mlsafety from when the site has
-                                   no address (default "main")
-
-Where the site is published, both addresses follow the deployment rather than the configuration:
-the environment variable BOOK_REPOSITORY (`<owner>/<repo>`, set by the deploy workflow from the
-repository it runs in) replaces chapter_notebooks_repository, and when the site has an address
-(`html.baseurl`, or BOOK_BASEURL) the install cell installs the wheel that the deploy publishes
-beside the pages (`make wheel` writes `_build/html/_wheels/mlsafety-<version>-py3-none-any.whl`),
-so a notebook installs exactly the library its chapter was built with.
+Colab opens notebooks from GitHub only (`/github/<owner>/<repo>/blob/<branch>/<path>`); the deploy
+workflow publishes `_build/html/_notebooks/` as the branch `chapter_notebooks_branch`. Configuration
+(`sphinx: config:` in _config.yml): `chapter_notebooks_repository` (https://github.com/<owner>/<repo>,
+required), `chapter_notebooks_branch` (default "notebooks"), `chapter_notebooks_package_ref` (the git
+ref mlsafety is installed from when the site has no address; default "main"). Where the site is
+published, the environment variable BOOK_REPOSITORY (`<owner>/<repo>`, set by the deploy workflow)
+replaces the repository, and a site with an address (`html.baseurl`, or BOOK_BASEURL) has the
+notebooks install the wheel the deploy publishes beside the pages (`make wheel` writes
+`_build/html/_wheels/mlsafety-<version>-py3-none-any.whl`): the library the chapter was built with.
 """
 
 from __future__ import annotations
@@ -615,7 +602,10 @@ def resolved_targets(env) -> dict[str, str]:
 
 
 def resolved_equations(app) -> dict[str, str]:
-    """equation label -> its number as the book shows it (chapter-numbered with math_numfig)."""
+    """equation label -> its number as the book shows it (chapter-numbered with math_numfig).
+
+    The math domain's `equations` is the mapping behind its public `get_equation_number_for`.
+    """
     from docutils.nodes import make_id
 
     equations = {}

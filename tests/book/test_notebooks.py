@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -204,3 +205,22 @@ def test_a_fork_gets_its_own_colab_link_and_library_wheel(tmp_path: Path, monkey
     page = (html / "chapter.html").read_text(encoding="utf-8")
     assert "https://colab.research.google.com/github/a-fork/ml-safety/blob/notebooks/chapter.ipynb" in page
     assert "ml-safety-notes/intro-ml-safety" not in setup + page
+
+
+def test_glued_values_come_from_myst_nbs_glue_cache(tmp_path: Path) -> None:
+    """myst-nb has no public API for glued values: the converter calls its own cache reader, with its folder.
+
+    When this fails after a myst-nb upgrade, update `glued_values` in book/_ext/notebooks.py.
+    """
+    from types import SimpleNamespace
+
+    try:
+        from myst_nb.core.config import NbParserConfig
+        from myst_nb.ext.glue.crossref import read_glue_cache  # noqa: F401 (what glued_values calls)
+    except ImportError as err:
+        pytest.fail(f"myst-nb moved its glue cache reader ({err}): update glued_values in book/_ext/notebooks.py")
+    (tmp_path / "part").mkdir()
+    cache = {"risk": {"data": {"text/plain": "0.25"}, "metadata": {}}}  # what myst-nb writes for glue("risk", 0.25)
+    (tmp_path / "part" / "page.glue.json").write_text(json.dumps(cache), encoding="utf-8")
+    app = SimpleNamespace(env=SimpleNamespace(mystnb_config=NbParserConfig(output_folder=str(tmp_path))))
+    assert notebooks.glued_values(app, "part/page") == {"risk": "0.25"}
