@@ -84,8 +84,8 @@ check: $(STAMP)
 	$(BIN)/python tools/check.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tools tests
-	$(BIN)/ruff format --check tools tests
+	$(BIN)/ruff check src tools tests book/_ext
+	$(BIN)/ruff format --check tools tests book/_ext
 	$(BIN)/python tools/lint_cells.py
 	$(BIN)/codespell
 	$(BIN)/actionlint
@@ -93,8 +93,8 @@ lint: $(STAMP)
 	$(BIN)/python tools/check.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix tools tests
-	$(BIN)/ruff format tools tests
+	$(BIN)/ruff check --fix tools tests book/_ext
+	$(BIN)/ruff format tools tests book/_ext
 
 # Run one chapter in a fresh kernel with the network off, with each cell's time:
 #   make chapter CHAPTER=book/<part>/<lecture>.md
