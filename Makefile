@@ -84,8 +84,8 @@ check: $(STAMP)
 	$(BIN)/python tools/check.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tools tests
-	$(BIN)/ruff format --check tools tests
+	$(BIN)/ruff check src tools tests book/_ext
+	$(BIN)/ruff format --check tools tests book/_ext
 	$(BIN)/python tools/lint_cells.py
 	$(BIN)/codespell
 	$(BIN)/actionlint
@@ -93,8 +93,8 @@ lint: $(STAMP)
 	$(BIN)/python tools/check.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix tools tests
-	$(BIN)/ruff format tools tests
+	$(BIN)/ruff check --fix tools tests book/_ext
+	$(BIN)/ruff format tools tests book/_ext
 
 # Run one chapter in a fresh kernel with the network off, with each cell's time:
 #   make chapter CHAPTER=book/<part>/<lecture>.md
@@ -110,11 +110,11 @@ preview: $(STAMP) $(KERNEL_CONFIG) package
 
 # The programming assignments (notebooks/README.md): both notebooks of each, and grading submissions.
 assignments: $(STAMP)
-	$(BIN)/python tools/assignment_notebooks.py build --out _build/assignments
+	$(BIN)/python tools/assignments.py build --out _build/assignments
 
 grade: $(STAMP) $(KERNEL_CONFIG)
 	@test -n "$(NOTEBOOKS)" || { echo "usage: make grade NOTEBOOKS=dir/ [JOBS=2]" >&2; exit 2; }
-	$(BIN)/python tools/assignment_notebooks.py grade "$(NOTEBOOKS)" --jobs $(or $(JOBS),1)
+	$(BIN)/python tools/assignments.py grade "$(NOTEBOOKS)" --jobs $(or $(JOBS),1)
 
 # External links (needs the network; the weekly workflow runs it).
 linkcheck: $(STAMP) package

@@ -3,7 +3,7 @@
 `book_edition` in _config.yml (sphinx: config:) is `student` (the public site) or `instructor`;
 `make book EDITION=...` / `tools/build.py --edition ...` builds the other one. The student edition
 drops every exercise solution from the pages, so its text is in no HTML page, the PDF or the
-search index (tools/chapter_notebooks.py drops them from the notebooks); and it publishes no copy
+search index (book/_ext/notebooks.py drops them from the notebooks); and it publishes no copy
 of the Markdown sources (`html_copy_source`), which hold the solutions, nor the theme's button
 that downloads one.
 

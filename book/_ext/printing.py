@@ -117,5 +117,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-updated", lecture_documents_only)
     app.connect("doctree-resolved", print_outputs_only)
     app.add_post_transform(DistantReferences)
-    app.connect("html-page-context", link_handout, priority=650)  # after chapter_notebooks (600)
+    app.connect("html-page-context", link_handout, priority=650)  # after notebooks (600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

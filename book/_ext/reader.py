@@ -60,7 +60,7 @@ def configure(app: Sphinx, config: Config) -> None:
         config.suppress_warnings = [*config.suppress_warnings, "sitemap.configuration"]
     # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML
     # (tools/build.py writes _build/pdf/<name>; the name is _config.yml's, read by tools/sources.py,
-    # which is importable here because _config.yml loads extensions from tools/).
+    # which is importable here because book/_ext/notebooks.py puts tools/ on the path).
     from sources import pdf_name
 
     name = pdf_name(Path(app.srcdir))

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import chapter_notebooks
+import notebooks
 import sources
 from conftest import ROOT, Build, run_build
 from minibook import FRONT, mini_book
@@ -133,10 +133,10 @@ def test_student_site_has_no_assignment_solution_notebook(html_build: Build) -> 
 def test_notebooks_of_both_editions(chapter: Path) -> None:
     """The converter itself: instructor notebooks carry every solution phrase, student ones none."""
     solution, exercise = chapter_phrases(chapter)
-    links = chapter_notebooks.Links("https://github.com/o/r")
+    links = notebooks.Links("https://github.com/o/r")
     for solutions in (True, False):
-        context = chapter_notebooks.BookContext(solutions=solutions)
-        nb = chapter_notebooks.chapter_notebook(ROOT / chapter, str(chapter.with_suffix("")), links, context)
+        context = notebooks.BookContext(solutions=solutions)
+        nb = notebooks.chapter_notebook(ROOT / chapter, str(chapter.with_suffix("")), links, context)
         text = words_only("\n".join(c.source for c in nb.cells))
         assert all(p in text for p in exercise)
         found = [p for p in solution if p in text]
@@ -251,11 +251,9 @@ def test_mini_book_instructor_edition_keeps_every_solution(mini_editions: Path) 
 def test_notebook_converter_drops_gated_solutions(tmp_path: Path) -> None:
     source = tmp_path / "page.md"
     source.write_text(MINI, encoding="utf-8")
-    links = chapter_notebooks.Links("https://github.com/o/r")
+    links = notebooks.Links("https://github.com/o/r")
     for solutions in (False, True):
-        nb = chapter_notebooks.chapter_notebook(
-            source, "page", links, chapter_notebooks.BookContext(solutions=solutions)
-        )
+        nb = notebooks.chapter_notebook(source, "page", links, notebooks.BookContext(solutions=solutions))
         text = "\n".join(c.source for c in nb.cells)
         assert all((w in text) == solutions for w in SOLUTION_TEXT), solutions
         assert "platypuses" in text and "x = 41" in text and "{solution" not in text

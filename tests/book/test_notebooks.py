@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -12,19 +13,19 @@ import yaml
 from nbclient import NotebookClient
 
 import build
-import chapter_notebooks
+import notebooks
 import sources
 from conftest import ROOT, Build
 
 CHAPTER = Path("book/hazard-analysis/risk-decomposition.md")  # small: its cells run in ~10 s
 
 
-def configured_links() -> chapter_notebooks.Links:
+def configured_links() -> notebooks.Links:
     """The links the book's _config.yml asks for, read the way the extension reads them."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    assert "chapter_notebooks" in config["sphinx"]["local_extensions"]
+    assert "notebooks" in config["sphinx"]["local_extensions"]
     values = config["sphinx"]["config"]
-    return chapter_notebooks.Links(
+    return notebooks.Links(
         values["chapter_notebooks_repository"],
         values.get("chapter_notebooks_branch", "notebooks"),
         values.get("chapter_notebooks_package_ref", "main"),
@@ -33,8 +34,8 @@ def configured_links() -> chapter_notebooks.Links:
 
 @pytest.fixture(scope="module")
 def notebook() -> nbformat.NotebookNode:
-    context = chapter_notebooks.BookContext(entries=chapter_notebooks.read_bibliography(ROOT / "references.bib"))
-    nb = chapter_notebooks.chapter_notebook(ROOT / CHAPTER, str(CHAPTER.with_suffix("")), configured_links(), context)
+    context = notebooks.BookContext(entries=notebooks.read_bibliography(ROOT / "references.bib"))
+    nb = notebooks.chapter_notebook(ROOT / CHAPTER, str(CHAPTER.with_suffix("")), configured_links(), context)
     assert nb is not None
     return nb
 
@@ -82,7 +83,7 @@ def test_setup_cell_stands_in_for_glue_without_myst_nb(tmp_path: Path) -> None:
     links = configured_links()
     hide = nbformat.v4.new_code_cell('import sys\nsys.modules["myst_nb"] = None  # as if not installed')
     use = nbformat.v4.new_code_cell('from myst_nb import glue\nglue("shown", 41 + 1)\nglue("hidden", 7, display=False)')
-    nb = nbformat.v4.new_notebook(cells=[hide, chapter_notebooks.install_cell(links), use])
+    nb = nbformat.v4.new_notebook(cells=[hide, notebooks.install_cell(links), use])
     run_in_fresh_kernel(nb, tmp_path)
     shown = [o["data"]["text/plain"] for o in nb.cells[2].outputs]
     assert shown == ["42"]
@@ -132,8 +133,8 @@ print(1)
 """,
         encoding="utf-8",
     )
-    context = chapter_notebooks.BookContext(targets={"ex-a": "Exercise 2.1"}, equations={"eq-a": "2.3"})
-    nb = chapter_notebooks.chapter_notebook(source, "page", chapter_notebooks.Links("https://github.com/o/r"), context)
+    context = notebooks.BookContext(targets={"ex-a": "Exercise 2.1"}, equations={"eq-a": "2.3"})
+    nb = notebooks.chapter_notebook(source, "page", notebooks.Links("https://github.com/o/r"), context)
     text = nb.cells[2].source
     assert text.startswith("# Title") and "comment" not in text and "(sec-x)=" not in text
     assert "As k1 (n.d.) showed (k1, n.d.; k2, n.d.), see the section and (2.3)." in text
@@ -141,7 +142,7 @@ print(1)
     assert "**Exercise 2.1**\n\nDo $x^2$." in text
     assert "<summary>Solution to Exercise 2.1</summary>\n\n> **Note**\n>\n> Nested.\n\n</details>" in text
     with pytest.raises(ValueError, match="chapter_notebooks_repository must look like https://github.com"):
-        chapter_notebooks.Links("https://gitlab.com/o/r")
+        notebooks.Links("https://gitlab.com/o/r")
 
 
 def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> None:
@@ -198,9 +199,28 @@ def test_a_fork_gets_its_own_colab_link_and_library_wheel(tmp_path: Path, monkey
     assert result.returncode == 0, result.stderr
     html = root / "_build" / "html"
     setup = nbformat.read(html / "_notebooks" / "chapter.ipynb", as_version=4).cells[0].source
-    wheel = chapter_notebooks.wheel_name()
+    wheel = notebooks.wheel_name()
     assert wheel.startswith("mlsafety-") and wheel.endswith("-py3-none-any.whl")
     assert f'%pip install --quiet "mlsafety @ https://a-fork.github.io/ml-safety/_wheels/{wheel}"' in setup
     page = (html / "chapter.html").read_text(encoding="utf-8")
     assert "https://colab.research.google.com/github/a-fork/ml-safety/blob/notebooks/chapter.ipynb" in page
     assert "ml-safety-notes/intro-ml-safety" not in setup + page
+
+
+def test_glued_values_come_from_myst_nbs_glue_cache(tmp_path: Path) -> None:
+    """myst-nb has no public API for glued values: the converter calls its own cache reader, with its folder.
+
+    When this fails after a myst-nb upgrade, update `glued_values` in book/_ext/notebooks.py.
+    """
+    from types import SimpleNamespace
+
+    try:
+        from myst_nb.core.config import NbParserConfig
+        from myst_nb.ext.glue.crossref import read_glue_cache  # noqa: F401 (what glued_values calls)
+    except ImportError as err:
+        pytest.fail(f"myst-nb moved its glue cache reader ({err}): update glued_values in book/_ext/notebooks.py")
+    (tmp_path / "part").mkdir()
+    cache = {"risk": {"data": {"text/plain": "0.25"}, "metadata": {}}}  # what myst-nb writes for glue("risk", 0.25)
+    (tmp_path / "part" / "page.glue.json").write_text(json.dumps(cache), encoding="utf-8")
+    app = SimpleNamespace(env=SimpleNamespace(mystnb_config=NbParserConfig(output_folder=str(tmp_path))))
+    assert notebooks.glued_values(app, "part/page") == {"risk": "0.25"}
