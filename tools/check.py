@@ -2,22 +2,12 @@
 
     python tools/check.py [--root DIR]     (or `make check`)
 
-Every problem is printed as `path:line: what is wrong — how to fix it`; the exit status is 1 when
-there is any, and 0 with a one-line summary otherwise. CONTRIBUTING.md explains each message
-(MESSAGES below holds them all).
-
-It reads every source through tools/sources.py, as every tool does (sphinx-external-toc's toc parser,
-myst-parser's Markdown parser configured from `_config.yml`, code cells with their lines), the BibTeX files
-with bibtexparser 2, and `src/mlsafety` against the `# @save` cells with tools/export_package.py. The rules:
-the toc, the bibliography, each MyST source (front matter, unclosed directives, citations, the shape of a
-lecture chapter, exercises and solutions, labels and references, figures' captions and alt text, raw HTML,
-and in code cells downloads, wide lines and glue keys glued twice), the glossary, and the package.
-
-A name that is not found (citation key, label, glossary term, toc entry, exercise) gets "did you
-mean `x`?" when a known one is close (difflib).
-
-A *lecture chapter* is a source directly inside a part folder, `book/<part>/<lecture>.md`; pages
-directly under `book/` (landing page, bibliography, glossary) and `notebooks/` are not chapters.
+Every problem is printed as `path:line: what is wrong — how to fix it` (MESSAGES below; CONTRIBUTING.md explains
+each), "did you mean `x`?" added when a name is close to a known one; the exit status is 1 when there is any, and
+0 with a one-line summary otherwise. The sources are read through tools/sources.py (the toc, the MyST parser, code
+cells, the glossary), the BibTeX files with bibtexparser 2, and `src/mlsafety` is compared with the `# @save`
+cells by tools/export_package.py. A *lecture chapter* is a source directly inside a part folder,
+`book/<part>/<lecture>.md`: only lecture chapters need objectives, readings, exercises and glossary links.
 """
 
 from __future__ import annotations
