@@ -4,14 +4,18 @@
   as entries in reading order with their `_toc.yml` line (`toc_entries`) or as files (`toc_files`);
 - the configuration `_config.yml` (`book_config`) and the MyST Markdown parser it configures
   (`md_parser`: myst-parser's markdown-it set-up with the extensions the book enables);
+- the MyST sources git would commit under book/ and notebooks/ (`source_files`), listed or not;
 - the code cells of a MyST chapter with their lines and options (`code_cells`), and a directive's
-  options (`split_options`); the directives whose body is not Markdown (`NOT_MARKDOWN`);
+  options (`split_options`); the directives whose body is not Markdown (`NOT_MARKDOWN`); the
+  entries of the glossary (`glossary_entries`);
 - the PDF's name, the per-cell execution timeout and a chapter's time budget.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,6 +23,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIRS = ("book", "notebooks")  # where the book's MyST sources live
 SOURCE_SUFFIXES = (".md", ".ipynb")  # what a toc entry without a suffix may name (Jupyter Book reads both)
 CHAPTER_BUDGET_SECONDS = 60  # a chapter's cells on the 2-core machine (`make bench` reports it)
 
@@ -150,6 +155,39 @@ def lecture_chapters(root: Path = ROOT) -> list[Path]:
     return [p for p in toc_files(root) if p.suffix == ".md" and len(p.parts) >= 3]
 
 
+def source_files(root: Path = ROOT, excluded=()) -> list[str]:
+    """The MyST sources under book/ and notebooks/ that git would commit (so not the generated notebooks),
+    minus the fnmatch patterns `excluded` and hidden or `_` folders, sorted; every file there outside git."""
+    files = _git_files(root)
+    if files is None:
+        dirs = [root / d for d in SOURCE_DIRS if (root / d).is_dir()]
+        files = [str(p.relative_to(root)) for d in dirs for p in d.rglob("*") if p.is_file()]
+    return [
+        rel
+        for rel in sorted(files)
+        if len(Path(rel).parts) > 1
+        and Path(rel).parts[0] in SOURCE_DIRS
+        and Path(rel).suffix == ".md"
+        and not any(p.startswith((".", "_")) for p in Path(rel).parts[1:])
+        and not any(fnmatch.fnmatch(rel, str(pattern)) for pattern in excluded or ())
+    ]
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Files under SOURCE_DIRS git tracks or would add (ignored ones left out); None outside a git work tree."""
+    git = ["git", "-C", str(root)]
+    try:
+        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=20)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
+            return None
+        ls = [*git, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *SOURCE_DIRS]
+        out = subprocess.run(ls, capture_output=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = out.stdout.decode("utf-8", "replace").split("\0") if out.returncode == 0 else None
+    return None if names is None else [name for name in names if name and (root / name).is_file()]
+
+
 # --------------------------------------------------------------------------------------------
 # MyST Markdown
 
@@ -219,15 +257,46 @@ class CodeCell:
     fence: str  # the opening fence's backticks
 
 
+def code_cell(token, lines: list[str]) -> CodeCell | None:
+    """The `{code-cell}` a fence token of `lines` (the parsed text's lines) is, or None if it is none."""
+    if token.type != "fence" or not token.info.strip().startswith("{code-cell}") or token.map is None:
+        return None
+    options, skip, body = split_options(token.content)
+    closed = fence_closed(token, lines)
+    return CodeCell(token.map[0] + 1, token.map[0] + 2 + skip, token.map[1], options, body, closed, token.markup)
+
+
 def code_cells(text: str, config: dict | None = None) -> list[CodeCell]:
     """The top-level `{code-cell}` blocks of a MyST chapter (those myst-nb executes), in order."""
     lines = text.splitlines()
-    cells = []
-    for token in md_parser(config).parse(text):
-        if token.type != "fence" or not token.info.strip().startswith("{code-cell}") or token.map is None:
+    return [cell for token in md_parser(config).parse(text) if (cell := code_cell(token, lines)) is not None]
+
+
+def glossary_entries(text: str, config: dict | None = None) -> tuple[list | None, bool, int]:
+    """The `{glossary}` directive of a page: ([(terms, line, definition lines)], whether it has `:sorted:`,
+    1-based line of the directive); (None, False, 1) if the page has none."""
+    tokens = [
+        t
+        for t in md_parser(config).parse(text)
+        if t.type in ("fence", "colon_fence") and t.info.strip() == "{glossary}" and t.map
+    ]
+    if not tokens:
+        return None, False, 1
+    options, skipped, body = split_options(tokens[0].content)
+    first = tokens[0].map[0] + 2 + skipped  # file line of the body's first line
+    entries: list[tuple[list[str], int, list[str]]] = []
+    in_definition, was_empty = False, True
+    for i, line in enumerate(body.split("\n")):
+        if not line.strip():
+            was_empty = True
             continue
-        options, skip, body = split_options(token.content)
-        first = token.map[0] + 2 + skip
-        closed = fence_closed(token, lines)
-        cells.append(CodeCell(token.map[0] + 1, first, token.map[1], options, body, closed, token.markup))
-    return cells
+        if not line[0].isspace():  # a term: a new entry unless it follows another term directly
+            if in_definition or not entries or was_empty:
+                entries.append(([], first + i, []))
+                in_definition = False
+            entries[-1][0].append(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", line).strip())
+        elif entries:
+            entries[-1][2].append(line.strip())
+            in_definition = True
+        was_empty = False
+    return entries, isinstance(options, dict) and "sorted" in options, tokens[0].map[0] + 1

@@ -17,6 +17,7 @@ import pytest
 
 import check
 import export_package
+import sources
 from conftest import ROOT
 from minibook import FRONT
 
@@ -180,21 +181,445 @@ def run_check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list
     return rc, out.out.splitlines()
 
 
-def expect_problems(root: Path, capsys: pytest.CaptureFixture[str], *expected: str) -> None:
-    """The check fails (exit status 1) and prints exactly these lines."""
-    assert run_check(root, capsys) == (1, list(expected))
-
-
 def line_of(path: Path, needle: str, nth: int = 1) -> int:
     """1-based line of the nth line of a file that contains `needle`."""
     hits = [i + 1 for i, line in enumerate(path.read_text().splitlines()) if needle in line]
     return hits[nth - 1]
 
 
-def edit(path: Path, old: str, new: str) -> None:
+def edit(path: Path, old: str | None, new: str | None) -> None:
+    """Replace the first `old` with `new`; with no `old`, write the file (`new`) or, with neither, delete it."""
+    if old is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if new is None:
+            path.unlink()
+        else:
+            path.write_text(new)
+        return
     text = path.read_text()
     assert old in text, old
     path.write_text(text.replace(old, new, 1))
+
+
+def expected_lines(root: Path, lines: list[str]) -> list[str]:
+    """The lines with each `⟨needle⟩` (or `⟨needle#n⟩`) replaced by the line of the file the line names
+    (the path before its first colon) that contains needle (the nth such line)."""
+
+    def resolve(line: str) -> str:
+        path = root / line.split(":")[0]
+        return re.sub(r"⟨(.+?)(?:#(\d+))?⟩", lambda m: str(line_of(path, m.group(1), int(m.group(2) or 1))), line)
+
+    return [resolve(line) for line in lines]
+
+
+# -- every rule: (edits to the valid project, the exact lines the check then prints) --------------------
+
+CH = "book/part/chapter.md"
+IDEA = "(sec-chapter-idea)="  # a place in the chapter where a block may go
+OFFLINE_FIX = (
+    "the book downloads nothing (cells run with the network off): use data bundled with a package"
+    " (sklearn.datasets.load_digits), data made in code, or a small file in src/mlsafety/data"
+)
+HTML_FIX = "use a MyST directive or a figure instead, or ask a maintainer to allow it in tools/check.yml"
+UNUSED = "mark its first use with {term} in the chapter that introduces it, or remove the entry"
+TERM_FIX = "add an entry to book/glossary.md, or link an existing term with {term}`text <term>`"
+TOC_FIX = "fix the path (no suffix, relative to the repository root) or create the file"
+DOWNLOADS = [  # (a cell's code, what the check says it downloads with, the line it names)
+    (
+        'from urllib.request import urlopen  # noqa\ndata = urlopen("https://example.com/x.csv")',
+        "urllib.request",
+        "from urllib",
+    ),
+    ('x = 1\nraw = requests.get("https://example.com/x.csv").content', "requests", "requests.get"),
+    *(
+        (code, what, code)
+        for code, what in [
+            ('mnist = torchvision.datasets.MNIST(".", download=True)', "download=True"),
+            ("!wget https://example.com/x.csv", "a shell download"),
+            ("%pip install transformers", "pip install"),
+            ('model = torch.hub.load("pytorch/vision", "resnet18")', "torch.hub"),
+            ('model = AutoModel.from_pretrained("gpt2")', "from_pretrained"),
+            ('x, y = fetch_openml("mnist_784", return_X_y=True)', "a scikit-learn fetch_* loader"),
+        ]
+    ),
+]
+REFERENCES = [  # (role, target, the defined name it is close to)
+    ("ref", "sec-chapter-ide", "sec-chapter-idea"),
+    ("numref", "fig-chapter-lin", "fig-chapter-line"),
+    ("ref", "Figure <fig-chapter-lines>", "fig-chapter-line"),
+    ("eq", "eq-chapter-on", "eq-chapter-one"),
+    ("ref", "no-such-target", None),
+]
+WHERE = {"eq": "an equation's `:label:`"}  # where a target is defined (a label, else)
+WIDE = "x = [" + ", ".join(["1000"] * 20) + "]"
+SECTIONS = {  # heading renamed -> what the chapter lacks
+    "```{admonition} Learning objectives": 'chapter has no "Learning objectives" admonition — add one after the'
+    " title, as in tools/chapter-template.md",
+    "## Readings": 'chapter has no "Readings" section — add a `## Readings` section, as in tools/chapter-template.md',
+    "## Exercises": 'chapter has no "Exercises" section — add a `## Exercises` section, as in'
+    " tools/chapter-template.md",
+}
+
+CASES: dict[str, tuple[list[tuple[str, str | None, str | None]], list[str]]] = {
+    "toc lists a missing file": (
+        [
+            (
+                "_toc.yml",
+                "      - file: book/part/chapter\n",
+                "      - file: book/part/chapter\n      - file: book/part/ghost\n",
+            )
+        ],
+        [
+            "_toc.yml:8: lists `book/part/ghost` but neither book/part/ghost.md nor book/part/ghost.ipynb exists"
+            f" — {TOC_FIX}"
+        ],
+    ),
+    "toc that Jupyter Book cannot read": (
+        [("_toc.yml", "format: jb-book\n", "format: jb-novel\n")],
+        [
+            "_toc.yml:1: is not a table of contents Jupyter Book can read ('format' key value not recognised:"
+            " 'jb-novel') — compare it with the _toc.yml on the main branch"
+        ],
+    ),
+    "source missing from the toc (README.md is in exclude_patterns)": (
+        [
+            ("notebooks/assignment.md", None, "# Assignment\n"),
+            ("notebooks/README.md", None, "# Not a notebook\n"),
+        ],
+        [
+            "notebooks/assignment.md:1: this source is not listed in _toc.yml, so it is not in the book"
+            " — add it to _toc.yml under its part (or delete it)"
+        ],
+    ),
+    "notebooks are generated, not sources": (
+        [("notebooks/stray.ipynb", None, '{"cells": [\n  {"cell_type": "code",\n}')],
+        [],
+    ),
+    "pages outside a part folder are not chapters": (
+        [
+            ("book/about.md", None, "# About\n\nNo objectives, readings or exercises.\n"),
+            (
+                "_toc.yml",
+                "      - file: book/bibliography\n",
+                "      - file: book/bibliography\n      - file: book/about\n",
+            ),
+        ],
+        [],
+    ),
+    **{
+        f"unknown citation key with {{{role}}}": (
+            [(CH, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`madry2018towards,nokey2099`.")],
+            [
+                f"{CH}:⟨nokey2099⟩: citation key `nokey2099` is not in the bibliography"
+                " — fix the key, or add the work to references.bib"
+            ],
+        )
+        for role in ("cite", "cite:p", "cite:t", "cite:ps")
+    },
+    "unknown citation key near a known one": (
+        [(CH, "Predict, then check.", "Predict, then check {cite:p}`madry2018toward`.")],
+        [
+            f"{CH}:⟨madry2018toward`⟩: citation key `madry2018toward` is not in the bibliography — did you mean"
+            " `madry2018towards`? Otherwise fix the key, or add the work to references.bib"
+        ],
+    ),
+    "duplicate BibTeX key": (
+        [("references.bib", None, BIB + "\n" + BIB.split("\n\n")[1])],
+        [
+            "references.bib:⟨@article{guo2017calibration#2⟩: duplicate BibTeX key `guo2017calibration`"
+            " — delete this copy, or give a different work its own key"
+        ],
+    ),
+    "missing bibliography file": (
+        [("references.bib", None, None)],
+        [
+            "references.bib:1: bibliography file is missing (named in _config.yml `bibtex_bibfiles`)"
+            " — restore it, or fix the name in _config.yml"
+        ],
+    ),
+    "entry without year and venue": (
+        [
+            ("references.bib", "  year = {2017},\n", ""),
+            ("references.bib", "  journal = {Proceedings of Machine Learning Research},\n", ""),
+        ],
+        [
+            "references.bib:⟨@article{guo⟩: entry `guo2017calibration` (@article) has no venue (journal)"
+            " — add where it was published",
+            "references.bib:⟨@article{guo⟩: entry `guo2017calibration` has no year — add the year field, copied"
+            " from the paper itself",
+        ],
+    ),
+    "malformed DOI and arXiv id": (
+        [
+            ("references.bib", "doi = {10.5555/", "doi = {https://doi.org/10.5555/"),
+            ("references.bib", "eprint = {1706.06083}", "eprint = {arXiv:1706.06083}"),
+        ],
+        [
+            "references.bib:⟨eprint =⟩: malformed arXiv id `arXiv:1706.06083` in `madry2018towards` — an arXiv"
+            " id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
+            "references.bib:⟨doi =⟩: malformed DOI `https://doi.org/10.5555/3305381.3305518` in"
+            " `guo2017calibration` — give the bare DOI, without the https://doi.org/ prefix",
+        ],
+    ),
+    **{
+        f"chapter without {old.split()[-1]}": (
+            [(CH, old, old.replace(old.split()[-1], "Other"))],
+            [f"{CH}:13: {message}"],
+        )
+        for old, message in SECTIONS.items()
+    },
+    "exercises without solution or label": (
+        [
+            (
+                CH,
+                "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n",
+                "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n\n"
+                "```{exercise}\n:label: ex-chapter-two\n\nAnother.\n```\n\n```{exercise}\nNo label.\n```\n",
+            )
+        ],
+        [
+            f"{CH}:⟨{{exercise}}#2⟩: exercise `ex-chapter-two` has no solution — add a {{solution}} ex-chapter-two"
+            " block after it with a worked answer",
+            f"{CH}:⟨{{exercise}}#3⟩: exercise has no `:label:`, so no solution can refer to it — add"
+            " `:label: ex-<chapter>-<topic>` and a {solution} for it",
+        ],
+    ),
+    "misspelled solution label": (
+        [(CH, "````{solution} ex-chapter-one", "````{solution} ex-chapter-on")],
+        [
+            f"{CH}:⟨{{exercise}}⟩: exercise `ex-chapter-one` has no solution — add a {{solution}} ex-chapter-one"
+            " block after it with a worked answer",
+            f"{CH}:⟨{{solution}}⟩: solution refers to `ex-chapter-on`, which is no exercise's label — did you mean"
+            " `ex-chapter-one`? Otherwise use the `:label:` of the exercise it answers",
+        ],
+    ),
+    "duplicate labels": (
+        [
+            (CH, "## Readings", f"{IDEA}\n## Readings"),
+            (CH, "\ny = 2x\n```\n", "\ny = 2x\n```\n\n```{math}\n:label: eq-chapter-one\nz = 3\n```\n"),
+        ],
+        [
+            f"{CH}:⟨{{math}}#2⟩: equation `eq-chapter-one` is already defined at {CH}:⟨{{math}}⟩"
+            " — rename one of them (and the references to it)",
+            f"{CH}:⟨{IDEA}#2⟩: label `sec-chapter-idea` is already defined at {CH}:⟨{IDEA}⟩"
+            " — rename one of them (and the references to it)",
+        ],
+    ),
+    "glue key written out twice in one chapter": (
+        [
+            (
+                CH,
+                IDEA,
+                "```{code-cell} ipython3\nfrom myst_nb import glue\n\nglue('n-points', 2, display=False)\n```\n\n"
+                "```{code-cell} ipython3\nfor k in (1, 2):\n    glue(f'point-{k}', k, display=False)\n"
+                "glue(name='n-points', variable=3, display=False)\n```\n\n" + IDEA,
+            )
+        ],
+        [
+            f"{CH}:⟨name='n-points'⟩: glue key `n-points` is already defined at {CH}:⟨glue('n-points'⟩"
+            " — rename one of them (and the references to it)"
+        ],
+    ),
+    **{
+        f"{{{role}}} to undefined `{target}`": (
+            [(CH, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`{target}`.")],
+            [
+                f"{CH}:⟨See {{⟩: {{{role}}} target `{target.split('<')[-1].rstrip('>')}` is not defined anywhere in"
+                f" the book — {f'did you mean `{close}`? Otherwise ' if close else ''}fix the name, or define it"
+                f" with {WHERE.get(role, 'a `(label)=`, figure `name` or `:label:`')}"
+            ],
+        )
+        for role, target, close in REFERENCES
+    },
+    "references that resolve": (
+        [
+            (
+                CH,
+                "Predict, then check.",
+                "Predict, then check.\nSee {ref}`SEC-chapter-idea`, {ref}`the idea <sec-chapter-idea>`,"
+                " {numref}`Figure %s <fig-chapter-line>`, {eq}`eq-chapter-one`, {ref}`ex-chapter-one`,"
+                " {ref}`ch:chapter`, {ref}`glossary`, {ref}`genindex`.",
+            )
+        ],
+        [],
+    ),
+    "figure cell without caption or alt text": (
+        [
+            (CH, "    caption: A straight line.\n", ""),
+            (CH, "  image:\n    alt: A line rising from left to right.\n", ""),
+        ],
+        [
+            f"{CH}:⟨{{code-cell}}#2⟩: code cell shows a figure without a caption — add `mystnb: figure:"
+            " {caption, name}` to the cell options, as in tools/chapter-template.md",
+            f"{CH}:⟨{{code-cell}}#2⟩: code cell shows a figure without alt text — add `mystnb: image: {{alt}}`"
+            " saying what the figure shows, as in tools/chapter-template.md",
+        ],
+    ),
+    "figure directive and image without alt text": (
+        [
+            (
+                CH,
+                "![A small picture of a line](line.png)",
+                "![](line.png)\n\n```{figure} line.png\n:name: fig-chapter-file\n```",
+            )
+        ],
+        [
+            f"{CH}:⟨![](line.png)⟩: image `line.png` has no alt text — write what it shows between the brackets:"
+            " ![what it shows](path)",
+            f"{CH}:⟨{{figure}}⟩: figure `line.png` has no alt text — add an `:alt:` option that says what the"
+            " figure shows",
+            f"{CH}:⟨{{figure}}⟩: figure `line.png` has no caption — write a one-sentence caption as the directive's"
+            " body",
+        ],
+    ),
+    "unclosed directive": (
+        [(CH, "The answer.\n````\n", "The answer.\n```\n")],
+        [
+            f"{CH}:⟨{{solution}}⟩: {{solution}} block opened with ```` is never closed, so it swallows the rest of"
+            " the file — close it with a line ```` (more backticks than any block nested inside it)"
+        ],
+    ),
+    "raw HTML": (
+        [
+            (
+                CH,
+                "## Readings",
+                '<iframe src="https://example.org"></iframe>\n\nClick <span onclick="steal()">here</span>.\n\n'
+                "```{raw} html\n<p>fine</p>\n<script>x()</script>\n```\n\n## Readings",
+            )
+        ],
+        [
+            f"{CH}:⟨<iframe⟩: raw HTML <iframe> is not allowed in contributed pages — {HTML_FIX}",
+            f"{CH}:⟨onclick⟩: raw HTML inline event handler `onclick=` is not allowed in contributed pages"
+            f" — {HTML_FIX}",
+            f"{CH}:⟨<script>⟩: raw HTML <script> is not allowed in contributed pages — {HTML_FIX}",
+        ],
+    ),
+    "raw HTML allowed in tools/check.yml": (
+        [
+            (
+                CH,
+                "## Readings",
+                '<iframe src="https://example.org"></iframe>\n\nClick <span onclick="steal()">here</span>.\n\n'
+                "```{raw} html\n<p>fine</p>\n<script>x()</script>\n```\n\n## Readings",
+            ),
+            (
+                "tools/check.yml",
+                None,
+                "allow_html:\n  - file: book/part/*.md\n    tag: iframe\n    reason: test\n"
+                "  - file: book/part/chapter.md\n    tag: onclick\n    reason: test\n"
+                "  - file: book/part/chapter.md\n    tag: script\n    reason: test\n",
+            ),
+        ],
+        [],
+    ),
+    **{
+        f"cell downloads with {what}": (
+            [
+                (
+                    CH,
+                    IDEA,
+                    "```{code-cell} ipython3\n:tags: [hide-output]\n\n# a comment about urlopen( is fine\n"
+                    f"{code}\n```\n\n{IDEA}",
+                )
+            ],
+            [f"{CH}:⟨{needle}⟩: code cell downloads ({what}) — {OFFLINE_FIX}"],
+        )
+        for code, what, needle in DOWNLOADS
+    },
+    "download words in prose, bundled data": (
+        [
+            (
+                CH,
+                IDEA,
+                "Nothing here calls `urlopen()` or sets `download=True`.\n\n```{code-cell} ipython3\n"
+                "from sklearn.datasets import load_digits\n\n"
+                "x, y = load_digits(return_X_y=True)  # not requests.get(...)\n"
+                f"def fetch_batch(i):\n    return x[i]\n```\n\n{IDEA}",
+            )
+        ],
+        [],
+    ),
+    "code line wider than the page": (
+        [(CH, IDEA, f"```{{code-cell}} ipython3\n# fits\n{'y = 1  # ' + 'z' * 70}\n{WIDE}\n```\n\n{IDEA}")],
+        [
+            f"{CH}:⟨x = [1000⟩: code line is {len(WIDE)} characters, wider than {check.CODE_WIDTH} (the PDF would"
+            f" wrap it) — break it, or run `.venv/bin/python tools/lint_cells.py --fit {CH}`, which does it for you"
+        ],
+    ),
+    "package out of sync": (
+        [(CH, "return 2 * x", "return x + x")],
+        [
+            "src/mlsafety/part.py:1: the mlsafety package is out of sync: differs from the `# @save` cells of the"
+            " chapters — run `make package` and commit src/mlsafety"
+        ],
+    ),
+    # the glossary (these rules lived in tests/source/test_glossary.py)
+    "unknown glossary terms, one near a known one": (
+        [(CH, "Predict, then check.", "Predict, then check {term}`calibratoin` and {term}`PGD attack`.")],
+        [
+            f"{CH}:⟨calibratoin⟩: {{term}} `PGD attack` is not in the glossary — {TERM_FIX}",
+            f"{CH}:⟨calibratoin⟩: {{term}} `calibratoin` is not in the glossary — did you mean `calibration`?"
+            f" Otherwise {TERM_FIX}",
+        ],
+    ),
+    "unknown term in a glossary definition": (
+        [("book/glossary.md", "an iterated {term}`FGSM`", "an iterated {term}`BIM`")],
+        [f"book/glossary.md:⟨BIM⟩: {{term}} `BIM` is not in the glossary — {TERM_FIX}"],
+    ),
+    "terms in code are not roles": (
+        [(CH, IDEA, f"```{{code-cell}} ipython3\n# {{term}}`not a role`\nx = 1\n```\n\n{IDEA}")],
+        [],
+    ),
+    "chapter with too few glossary links": (
+        [(CH, "{term}`PGD`; {term}`calibration` and {term}`robustness`", "PGD; calibration and robustness")],
+        [
+            f"book/glossary.md:⟨calibration⟩: no page links the glossary term `calibration` — {UNUSED}",
+            f"book/glossary.md:⟨PGD⟩: no page links the glossary term `PGD` — {UNUSED}",
+            f"book/glossary.md:⟨robustness⟩: no page links the glossary term `robustness` — {UNUSED}",
+            f"{CH}:13: chapter links only 2 glossary term(s), fewer than 5 — mark the first use of each term it"
+            " introduces with {term}`term` (new terms get an entry in book/glossary.md)",
+        ],
+    ),
+    "glossary term twice, out of order, without definition": (
+        [
+            ("book/glossary.md", "its accuracy.\n", "its accuracy.\n\nCalibration\n   Twice.\n"),
+            ("book/glossary.md", "under perturbations.\n", "under perturbations.\n\nbackdoor\n"),
+        ],
+        [
+            "book/glossary.md:⟨Calibration⟩: glossary term `Calibration` is already defined at line ⟨calibration⟩"
+            " — merge the two entries (terms match case-insensitively)",
+            "book/glossary.md:⟨backdoor⟩: glossary term `backdoor` has no definition — indent its definition below it",
+            "book/glossary.md:⟨backdoor⟩: glossary term `backdoor` is out of alphabetical order (it sorts before"
+            " `robustness`) — move it to its place: the source is kept sorted as the page is",
+            f"book/glossary.md:⟨backdoor⟩: no page links the glossary term `backdoor` — {UNUSED}",
+        ],
+    ),
+    "glossary without the sorted option": (
+        [("book/glossary.md", ":sorted:\n", "")],
+        ["book/glossary.md:1: the {glossary} directive has no :sorted: option — add `:sorted:` below it"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("edits", "expected"), CASES.values(), ids=CASES.keys())
+def test_rule(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    edits: list[tuple[str, str | None, str | None]],
+    expected: list[str],
+) -> None:
+    """Each rule, on its own: the check prints exactly these lines (and exits 1), or passes (exit 0) if none."""
+    for name, old, new in edits:
+        edit(project / name, old, new)
+    rc, lines = run_check(project, capsys)
+    if expected:
+        assert (rc, lines) == (1, expected_lines(project, expected))
+    else:
+        assert rc == 0 and len(lines) == 1 and lines[0].startswith("check: ") and "no problems" in lines[0], lines
+
+
+# -- rules whose message holds text from elsewhere, and the whole book ------------------------------
 
 
 def test_valid_project_passes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -203,85 +628,6 @@ def test_valid_project_passes(project: Path, capsys: pytest.CaptureFixture[str])
     assert rc == 0, out
     assert out.startswith("check: 4 sources, 4 citations, 2 BibTeX entries — no problems")
     assert len(out.splitlines()) == 1
-
-
-def test_toc_lists_a_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(
-        project / "_toc.yml",
-        "      - file: book/part/chapter\n",
-        "      - file: book/part/chapter\n      - file: book/part/ghost\n",
-    )
-    expect_problems(
-        project,
-        capsys,
-        "_toc.yml:8: lists `book/part/ghost` but neither book/part/ghost.md nor book/part/ghost.ipynb exists"
-        " — fix the path (no suffix, relative to the repository root) or create the file",
-    )
-
-
-def test_source_missing_from_toc(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "notebooks").mkdir()
-    (project / "notebooks" / "assignment.md").write_text("# Assignment\n")
-    (project / "notebooks" / "README.md").write_text("# Not a notebook\n")  # in exclude_patterns
-    expect_problems(
-        project,
-        capsys,
-        "notebooks/assignment.md:1: this source is not listed in _toc.yml, so it is not in the book"
-        " — add it to _toc.yml under its part (or delete it)",
-    )
-
-
-@pytest.mark.parametrize("role", ["cite", "cite:p", "cite:t", "cite:ps"])
-def test_unknown_citation_key(project: Path, capsys: pytest.CaptureFixture[str], role: str) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`madry2018towards,nokey2099`.")
-    line = line_of(chapter, "nokey2099")
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line}: citation key `nokey2099` is not in the bibliography"
-        " — fix the key, or add the work to references.bib",
-    )
-
-
-def test_duplicate_bibtex_key(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bib = project / "references.bib"
-    bib.write_text(BIB + "\n" + BIB.split("\n\n")[1])
-    expect_problems(
-        project,
-        capsys,
-        f"references.bib:{line_of(bib, '@article{guo2017calibration', 2)}: duplicate BibTeX key "
-        "`guo2017calibration` — delete this copy, or give a different work its own key",
-    )
-
-
-def test_entry_missing_year_and_venue(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bib = project / "references.bib"
-    edit(bib, "  year = {2017},\n", "")
-    edit(bib, "  journal = {Proceedings of Machine Learning Research},\n", "")
-    line = line_of(bib, "@article{guo2017calibration")
-    expect_problems(
-        project,
-        capsys,
-        f"references.bib:{line}: entry `guo2017calibration` (@article) has no venue (journal)"
-        " — add where it was published",
-        f"references.bib:{line}: entry `guo2017calibration` has no year — add the year field, copied from"
-        " the paper itself",
-    )
-
-
-def test_malformed_doi_and_arxiv_id(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bib = project / "references.bib"
-    edit(bib, "doi = {10.5555/", "doi = {https://doi.org/10.5555/")
-    edit(bib, "eprint = {1706.06083}", "eprint = {arXiv:1706.06083}")
-    expect_problems(
-        project,
-        capsys,
-        f"references.bib:{line_of(bib, 'eprint =')}: malformed arXiv id `arXiv:1706.06083` in "
-        "`madry2018towards` — an arXiv id looks like 1706.06083 (or hep-th/9901001), without a URL or `arXiv:`",
-        f"references.bib:{line_of(bib, 'doi =')}: malformed DOI `https://doi.org/10.5555/3305381.3305518` in "
-        "`guo2017calibration` — give the bare DOI, without the https://doi.org/ prefix",
-    )
 
 
 def test_bibtex_syntax_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -293,141 +639,6 @@ def test_bibtex_syntax_error(project: Path, capsys: pytest.CaptureFixture[str]) 
     assert lines[-1].startswith("references.bib:1: BibTeX syntax error in this entry (")
     assert lines[-1].endswith(" — check its braces, quotes and the commas between fields")
     assert all("citation key `madry2018towards` is not in the bibliography" in line for line in lines[:-1])
-
-
-def test_missing_bibliography_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "references.bib").unlink()
-    rc, lines = run_check(project, capsys)
-    assert rc == 1
-    assert lines == [
-        "references.bib:1: bibliography file is missing (named in _config.yml `bibtex_bibfiles`)"
-        " — restore it, or fix the name in _config.yml"
-    ]
-
-
-@pytest.mark.parametrize(
-    ("remove", "message"),
-    [
-        (
-            "```{admonition} Learning objectives",
-            'chapter has no "Learning objectives" admonition — add one'
-            " after the title, as in tools/chapter-template.md",
-        ),
-        (
-            "## Readings",
-            'chapter has no "Readings" section — add a `## Readings` section, as in tools/chapter-template.md',
-        ),
-        (
-            "## Exercises",
-            'chapter has no "Exercises" section — add a `## Exercises` section, as in tools/chapter-template.md',
-        ),
-    ],
-)
-def test_chapter_sections(project: Path, capsys: pytest.CaptureFixture[str], remove: str, message: str) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(
-        chapter,
-        remove,
-        remove.replace("Learning objectives", "Goals")
-        .replace("## Readings", "## Reading list")
-        .replace("## Exercises", "## Problems"),
-    )
-    assert run_check(project, capsys) == (1, [f"book/part/chapter.md:13: {message}"])
-
-
-def test_pages_outside_a_part_folder_are_not_chapters(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "book" / "about.md").write_text("# About\n\nNo objectives, readings or exercises.\n")
-    edit(
-        project / "_toc.yml",
-        "      - file: book/bibliography\n",
-        "      - file: book/bibliography\n      - file: book/about\n",
-    )
-    assert run_check(project, capsys)[0] == 0
-
-
-def test_exercise_without_solution(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(
-        chapter,
-        "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n",
-        "```{exercise}\n:label: ex-chapter-one\n\nPredict, then check.\n```\n\n"
-        "```{exercise}\n:label: ex-chapter-two\n\nAnother.\n```\n\n```{exercise}\nNo label.\n```\n",
-    )
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-two') - 1}: exercise `ex-chapter-two` has"
-        " no solution — add a {solution} ex-chapter-two block after it with a worked answer",
-        f"book/part/chapter.md:{line_of(chapter, 'No label.') - 1}: exercise has no `:label:`, so no solution"
-        " can refer to it — add `:label: ex-<chapter>-<topic>` and a {solution} for it",
-    )
-
-
-def test_duplicate_labels(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "## Readings", "(sec-chapter-idea)=\n## Readings")
-    edit(chapter, "\ny = 2x\n```\n", "\ny = 2x\n```\n\n```{math}\n:label: eq-chapter-one\nz = 3\n```\n")
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one', 2) - 1}: equation `eq-chapter-one`"
-        f" is already defined at book/part/chapter.md:{line_of(chapter, ':label: eq-chapter-one') - 1}"
-        " — rename one of them (and the references to it)",
-        f"book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=', 2)}: label `sec-chapter-idea` is"
-        f" already defined at book/part/chapter.md:{line_of(chapter, '(sec-chapter-idea)=')}"
-        " — rename one of them (and the references to it)",
-    )
-
-
-def test_figure_cell_without_caption_or_alt(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "    caption: A straight line.\n", "")
-    edit(chapter, "  image:\n    alt: A line rising from left to right.\n", "")
-    line = line_of(chapter, "```{code-cell}", 2)
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line}: code cell shows a figure without a caption — add `mystnb: figure:"
-        " {caption, name}` to the cell options, as in tools/chapter-template.md",
-        f"book/part/chapter.md:{line}: code cell shows a figure without alt text — add `mystnb: image: {{alt}}`"
-        " saying what the figure shows, as in tools/chapter-template.md",
-    )
-
-
-def test_figure_directive_and_image_without_alt(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(
-        chapter,
-        "![A small picture of a line](line.png)",
-        "![](line.png)\n\n```{figure} line.png\n:name: fig-chapter-file\n```",
-    )
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, '![](line.png)')}: image `line.png` has no alt text"
-        " — write what it shows between the brackets: ![what it shows](path)",
-        f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no alt text"
-        " — add an `:alt:` option that says what the figure shows",
-        f"book/part/chapter.md:{line_of(chapter, '{figure}')}: figure `line.png` has no caption"
-        " — write a one-sentence caption as the directive's body",
-    )
-
-
-def test_notebooks_are_not_sources(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Notebooks are generated and never committed (.gitignore): the check reads only MyST sources."""
-    (project / "notebooks").mkdir()
-    (project / "notebooks" / "stray.ipynb").write_text('{"cells": [\n  {"cell_type": "code",\n}')
-    assert run_check(project, capsys)[0] == 0
-
-
-def test_toc_that_jupyter_book_cannot_read(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(project / "_toc.yml", "format: jb-book\n", "format: jb-novel\n")
-    expect_problems(
-        project,
-        capsys,
-        "_toc.yml:1: is not a table of contents Jupyter Book can read ('format' key value not recognised:"
-        " 'jb-novel') — compare it with the _toc.yml on the main branch",
-    )
 
 
 def test_bad_front_matter(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -444,66 +655,12 @@ def test_code_cells_without_kernelspec(project: Path, capsys: pytest.CaptureFixt
     chapter.write_text(CHAPTER.split("---\n", 2)[2].lstrip("\n"))
     export_package.main(["--root", str(project)])
     capsys.readouterr()
-    expect_problems(
-        project,
-        capsys,
-        "book/part/chapter.md:1: has code cells but no front matter, so they would not run"
-        " — copy the jupytext/kernelspec front matter from tools/chapter-template.md",
-    )
-
-
-def test_unclosed_directive(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(
-        chapter,
-        "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n````\n",
-        "````{solution} ex-chapter-one\n:class: dropdown\n\nThe answer.\n```\n",
-    )
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, '{solution}')}: {{solution}} block opened with ```` is never"
-        " closed, so it swallows the rest of the file — close it with a line ```` (more backticks than any block"
-        " nested inside it)",
-    )
-
-
-def test_raw_html_is_rejected_unless_allowed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(
-        chapter,
-        "## Readings",
-        '<iframe src="https://example.org"></iframe>\n\n'
-        'Click <span onclick="steal()">here</span>.\n\n```{raw} html\n<p>fine</p>\n<script>x()</script>\n```\n\n'
-        "## Readings",
-    )
-    fix = "use a MyST directive or a figure instead, or ask a maintainer to allow it in tools/check.yml"
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, '<iframe')}: raw HTML <iframe> is not allowed in contributed"
-        f" pages — {fix}",
-        f"book/part/chapter.md:{line_of(chapter, 'onclick')}: raw HTML inline event handler `onclick=` is not"
-        f" allowed in contributed pages — {fix}",
-        f"book/part/chapter.md:{line_of(chapter, '<script>')}: raw HTML <script> is not allowed in contributed"
-        f" pages — {fix}",
-    )
-    (project / "tools").mkdir()
-    (project / "tools" / "check.yml").write_text(
-        "allow_html:\n  - file: book/part/*.md\n    tag: iframe\n    reason: test\n"
-        "  - file: book/part/chapter.md\n    tag: onclick\n    reason: test\n"
-        "  - file: book/part/chapter.md\n    tag: script\n    reason: test\n"
-    )
-    assert run_check(project, capsys)[0] == 0
-
-
-def test_package_out_of_sync(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(project / "book/part/chapter.md", "return 2 * x", "return x + x")
-    expect_problems(
-        project,
-        capsys,
-        "src/mlsafety/part.py:1: the mlsafety package is out of sync: differs from the `# @save` cells of the"
-        " chapters — run `make package` and commit src/mlsafety",
+    assert run_check(project, capsys) == (
+        1,
+        [
+            "book/part/chapter.md:1: has code cells but no front matter, so they would not run"
+            " — copy the jupytext/kernelspec front matter from tools/chapter-template.md"
+        ],
     )
 
 
@@ -564,54 +721,6 @@ def test_exit_status_and_stream_for_a_problem(project: Path) -> None:
     assert "problem(s) in 1 file(s)" in proc.stderr
 
 
-# -- rules a contributor meets in a new chapter (issue #21): each names the exact line ---------------
-
-OFFLINE_FIX = (
-    "the book downloads nothing (cells run with the network off): use data bundled with a package"
-    " (sklearn.datasets.load_digits), data made in code, or a small file in src/mlsafety/data"
-)
-
-
-@pytest.mark.parametrize(
-    ("code", "what"),
-    [
-        ('from urllib.request import urlopen  # noqa\ndata = urlopen("https://example.com/x.csv")', "urllib.request"),
-        ('x = 1\nraw = requests.get("https://example.com/x.csv").content', "requests"),
-        ('mnist = torchvision.datasets.MNIST(".", download=True)', "download=True"),
-        ("!wget https://example.com/x.csv", "a shell download"),
-        ("%pip install transformers", "pip install"),
-        ('model = torch.hub.load("pytorch/vision", "resnet18")', "torch.hub"),
-        ('model = AutoModel.from_pretrained("gpt2")', "from_pretrained"),
-        ('x, y = fetch_openml("mnist_784", return_X_y=True)', "a scikit-learn fetch_* loader"),
-    ],
-)
-def test_downloading_cell(project: Path, capsys: pytest.CaptureFixture[str], code: str, what: str) -> None:
-    chapter = project / "book/part/chapter.md"
-    cell = f"```{{code-cell}} ipython3\n:tags: [hide-output]\n\n# a comment about urlopen( is fine\n{code}\n```\n\n"
-    edit(chapter, "(sec-chapter-idea)=", cell + "(sec-chapter-idea)=")
-    marker = {"urllib.request": "urllib.request", "requests": "requests.get"}.get(what, code.split("(")[0][:12])
-    line = line_of(chapter, marker)
-    assert run_check(project, capsys) == (
-        1,
-        [f"book/part/chapter.md:{line}: code cell downloads ({what}) — {OFFLINE_FIX}"],
-    )
-
-
-def test_code_line_wider_than_the_page(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    wide = "x = [" + ", ".join(["1000"] * 20) + "]"
-    cell = f"```{{code-cell}} ipython3\n# fits\n{'y = 1  # ' + 'z' * 70}\n{wide}\n```\n\n"
-    edit(chapter, "(sec-chapter-idea)=", cell + "(sec-chapter-idea)=")
-    line = line_of(chapter, "x = [1000")
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line}: code line is {len(wide)} characters, wider than {check.CODE_WIDTH} "
-        "(the PDF would wrap it) — break it, or run `.venv/bin/python tools/lint_cells.py --fit "
-        "book/part/chapter.md`, which does it for you",
-    )
-
-
 def test_fit_rewrites_wide_code_lines_without_changing_what_they_do() -> None:
     import lint_cells
 
@@ -635,79 +744,6 @@ def test_fit_rewrites_wide_code_lines_without_changing_what_they_do() -> None:
     assert before["values"] == after["values"] and before["text"] == after["text"]
 
 
-def test_download_words_in_prose_and_bundled_data_pass(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    cell = (
-        "Nothing here calls `urlopen()` or sets `download=True`.\n\n```{code-cell} ipython3\n"
-        "from sklearn.datasets import load_digits\n\nx, y = load_digits(return_X_y=True)  # not requests.get(...)\n"
-        "def fetch_batch(i):\n    return x[i]\n```\n\n"
-    )
-    edit(chapter, "(sec-chapter-idea)=", cell + "(sec-chapter-idea)=")
-    assert run_check(project, capsys)[0] == 0
-
-
-def test_unknown_citation_key_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "Predict, then check.", "Predict, then check {cite:p}`madry2018toward`.")
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, 'madry2018toward`')}: citation key `madry2018toward` is not in"
-        " the bibliography — did you mean `madry2018towards`? Otherwise fix the key, or add the work to"
-        " references.bib",
-    )
-
-
-def test_misspelled_solution_label(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "````{solution} ex-chapter-one", "````{solution} ex-chapter-on")
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, ':label: ex-chapter-one') - 1}: exercise `ex-chapter-one` has"
-        " no solution — add a {solution} ex-chapter-one block after it with a worked answer",
-        f"book/part/chapter.md:{line_of(chapter, '{solution}')}: solution refers to `ex-chapter-on`, which is no"
-        " exercise's label — did you mean `ex-chapter-one`? Otherwise use the `:label:` of the exercise it"
-        " answers",
-    )
-
-
-@pytest.mark.parametrize(
-    ("role", "target", "close"),
-    [
-        ("ref", "sec-chapter-ide", "sec-chapter-idea"),
-        ("numref", "fig-chapter-lin", "fig-chapter-line"),
-        ("ref", "Figure <fig-chapter-lines>", "fig-chapter-line"),
-        ("eq", "eq-chapter-on", "eq-chapter-one"),
-        ("ref", "no-such-target", None),
-    ],
-)
-def test_reference_to_an_undefined_target(
-    project: Path, capsys: pytest.CaptureFixture[str], role: str, target: str, close: str | None
-) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {{{role}}}`{target}`.")
-    name = target.split("<")[-1].rstrip(">")
-    where = "an equation's `:label:`" if role == "eq" else "a `(label)=`, figure `name` or `:label:`"
-    hint = f"did you mean `{close}`? Otherwise " if close else ""
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line_of(chapter, 'See {')}: {{{role}}} target `{name}` is not defined anywhere in"
-        f" the book — {hint}fix the name, or define it with {where}",
-    )
-
-
-def test_references_that_resolve(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    refs = (
-        "{ref}`SEC-chapter-idea`, {ref}`the idea <sec-chapter-idea>`, {numref}`Figure %s <fig-chapter-line>`,"
-        " {eq}`eq-chapter-one`, {ref}`ex-chapter-one`, {ref}`ch:chapter`, {ref}`glossary`, {ref}`genindex`"
-    )
-    edit(chapter, "Predict, then check.", f"Predict, then check.\nSee {refs}.")
-    assert run_check(project, capsys)[0] == 0
-
-
 def test_toc_entry_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(project / "_toc.yml", "- file: book/part/chapter\n", "- file: book/part/chaptr\n")
     rc, lines = run_check(project, capsys)
@@ -723,121 +759,25 @@ def test_toc_entry_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) 
     assert all(line.startswith("src/mlsafety/") and "out of sync" in line for line in lines[2:])
 
 
-# -- the glossary (these rules lived in tests/source/test_glossary.py) --------------------------------
-
-
-def test_unknown_glossary_term_near_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "Predict, then check.", "Predict, then check {term}`calibratoin` and {term}`PGD attack`.")
-    line = line_of(chapter, "calibratoin")
-    fix = "add an entry to book/glossary.md, or link an existing term with {term}`text <term>`"
-    expect_problems(
-        project,
-        capsys,
-        f"book/part/chapter.md:{line}: {{term}} `PGD attack` is not in the glossary — {fix}",
-        f"book/part/chapter.md:{line}: {{term}} `calibratoin` is not in the glossary — did you mean"
-        f" `calibration`? Otherwise {fix}",
-    )
-
-
-def test_terms_in_code_are_not_roles(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(
-        chapter,
-        "(sec-chapter-idea)=",
-        "```{code-cell} ipython3\n# {term}`not a role`\nx = 1\n```\n\n(sec-chapter-idea)=",
-    )
-    assert run_check(project, capsys)[0] == 0
-
-
-def test_chapter_with_too_few_glossary_links(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chapter = project / "book/part/chapter.md"
-    edit(chapter, "{term}`PGD`; {term}`calibration` and {term}`robustness`", "PGD; calibration and robustness")
-    glossary = project / "book/glossary.md"
-    unused = "mark its first use with {term} in the chapter that introduces it, or remove the entry"
-    expect_problems(
-        project,
-        capsys,
-        f"book/glossary.md:{line_of(glossary, 'calibration')}: no page links the glossary term `calibration`"
-        f" — {unused}",
-        f"book/glossary.md:{line_of(glossary, 'PGD')}: no page links the glossary term `PGD` — {unused}",
-        f"book/glossary.md:{line_of(glossary, 'robustness')}: no page links the glossary term `robustness` — {unused}",
-        "book/part/chapter.md:13: chapter links only 2 glossary term(s), fewer than 5 — mark the first use of"
-        " each term it introduces with {term}`term` (new terms get an entry in book/glossary.md)",
-    )
-
-
-def test_glossary_duplicates_order_and_definitions(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    glossary = project / "book/glossary.md"
-    edit(glossary, "its accuracy.\n", "its accuracy.\n\nCalibration\n   Twice.\n")
-    edit(glossary, "under perturbations.\n", "under perturbations.\n\nbackdoor\n")
-    expect_problems(
-        project,
-        capsys,
-        f"book/glossary.md:{line_of(glossary, 'Calibration')}: glossary term `Calibration` is already defined"
-        f" at line {line_of(glossary, 'calibration')} — merge the two entries (terms match case-insensitively)",
-        f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` has no definition — indent"
-        " its definition below it",
-        f"book/glossary.md:{line_of(glossary, 'backdoor')}: glossary term `backdoor` is out of alphabetical order"
-        " (it sorts before `robustness`) — move it to its place: the source is kept sorted as the page is",
-        f"book/glossary.md:{line_of(glossary, 'backdoor')}: no page links the glossary term `backdoor` — mark its"
-        " first use with {term} in the chapter that introduces it, or remove the entry",
-    )
-
-
-def test_glossary_needs_the_sorted_option(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(project / "book/glossary.md", ":sorted:\n", "")
-    assert run_check(project, capsys) == (
-        1,
-        ["book/glossary.md:1: the {glossary} directive has no :sorted: option — add `:sorted:` below it"],
-    )
-
-
-def test_unknown_term_in_a_definition(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    glossary = project / "book/glossary.md"
-    edit(glossary, "an iterated {term}`FGSM`", "an iterated {term}`BIM`")
-    expect_problems(
-        project,
-        capsys,
-        f"book/glossary.md:{line_of(glossary, 'BIM')}: {{term}} `BIM` is not in the glossary — add an entry to"
-        " book/glossary.md, or link an existing term with {term}`text <term>`",
-    )
-
-
 def test_the_book_has_a_glossary_that_covers_the_chapters() -> None:
     """What test_glossary.py asserted about the book beyond the rules: the glossary is listed and full."""
     checker = check.Checker(ROOT)
     assert "book/glossary.md" in checker.check_toc(checker.load_config())
-    entries, is_sorted, _ = checker.glossary_entries((ROOT / check.GLOSSARY).read_text(), checker.load_config())
+    entries, is_sorted, _ = sources.glossary_entries((ROOT / check.GLOSSARY).read_text(), checker.load_config())
     assert entries is not None and is_sorted and len(entries) >= 60
 
 
 # -- CONTRIBUTING.md explains every message ----------------------------------------------------------
 
 
-def message_templates() -> list[tuple[int, list[str]]]:
-    """(line, constant fragments) of the `what` part of every `self.add(...)` in tools/check.py."""
-    import ast
-
-    tree = ast.parse((ROOT / "tools" / "check.py").read_text())
+def message_templates() -> list[tuple[str, list[str]]]:
+    """(key, constant fragments) of the `what` part of every message in tools/check.py's MESSAGES."""
     found = []
-    for node in ast.walk(tree):
-        if not (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "add"
-            and len(node.args) == 4
-        ):
-            continue
-        what = node.args[2]
-        if isinstance(what, ast.Constant):
-            parts = [what.value]
-        elif isinstance(what, ast.JoinedStr):
-            parts = [v.value for v in what.values if isinstance(v, ast.Constant)]
-        else:
-            continue  # a message taken from elsewhere (an export_package error)
+    for key, message in check.MESSAGES.items():
+        parts = re.split(r"\$\w+", message.split(" — ", 1)[0])
         fragments = [f for p in parts for f in (p.replace("`", " ").split("  ")) if len(f.strip()) > 2]
-        found.append((node.lineno, [plain(f) for f in fragments]))
+        if fragments:  # else a message taken from elsewhere (an export_package error)
+            found.append((key, [plain(f) for f in fragments]))
     return found
 
 
@@ -855,7 +795,7 @@ def test_contributing_lists_every_message() -> None:
     missing = []
     for line, fragments in templates:
         if not any(all(f in row for f in fragments) for row in rows):
-            missing.append(f"tools/check.py:{line}: {' … '.join(fragments)}")
+            missing.append(f"tools/check.py MESSAGES[{line!r}]: {' … '.join(fragments)}")
     assert not missing, "CONTRIBUTING.md's table of messages lacks:\n" + "\n".join(missing)
 
 
