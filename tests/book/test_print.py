@@ -20,7 +20,8 @@ LECTURE = (
 (ch:lecture)=
 # A lecture on quokkas
 
-Some prose citing {{cite:t}}`madry2018towards`; see also {{ref}}`mini-home` and equation {{eq}}`eq-mini-one`, and {{numref}}`fig-lec-line`.
+Some prose citing {{cite:t}}`madry2018towards`; see also {{ref}}`mini-home` and equation {{eq}}`eq-mini-one`,
+and {{numref}}`fig-lec-line`.
 
 ```{{code-cell}} ipython3
 import matplotlib.pyplot as plt
@@ -70,8 +71,17 @@ The wombat answer.
 
 
 def test_figures_must_be_referred_to_and_stay_near_their_reference() -> None:
-    pages = ["Intro. As Fig. 1.1 shows", "Fig. 1.1: A line.", "", "", "text (Fig.", "1.2) and", "x", "Fig. 1.2: far.",
-             "Fig. 1.3: never named."]
+    pages = [
+        "Intro. As Fig. 1.1 shows",
+        "Fig. 1.1: A line.",
+        "",
+        "",
+        "text (Fig.",
+        "1.2) and",
+        "x",
+        "Fig. 1.2: far.",
+        "Fig. 1.3: never named.",
+    ]
     assert pdf_check.figures_far_from_text(pages) == [
         "page 8: Fig. 1.2 floated 3 pages from the nearest reference to it",
         "page 9: Fig. 1.3 is never referred to in the text (add a {numref})",
