@@ -6,10 +6,15 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
   declared again) and per-page `<script>` blocks. They are dropped when thebe is off.
 - The theme's colour mode defaults to "" which its script rejects ("Got invalid theme mode" in the
   console); the default becomes "auto" (follow the reader's system setting).
-- Scripts in the page head are deferred, so that the first paint waits only for the stylesheets,
-  and the eight small stylesheets of Sphinx and its extensions are served as one file (each
-  request held up the first paint: Lighthouse's simulated first paint on the landing page fell
-  from 2.9 s to 2.3 s without them).
+- Scripts in the page head are deferred, so that the first paint waits only for the stylesheets
+  (measured over HTTP/2 with gzip, issue #19: Lighthouse's simulated first paint on the landing
+  page is 90-160 ms later with them blocking). Sphinx has no public way to change how the
+  scripts of Sphinx and other extensions load (`loading_method` is for one's own `add_js_file`;
+  the same limitation: https://github.com/sphinx-doc/sphinx/issues/13917), so `tidy_page`
+  rebuilds each script entry with Sphinx's private `_JavaScript` class, through `type(item)`;
+  tests/source/test_reader.py fails with a clear message if that class changes.
+  (The stylesheets are no longer joined into one file: over HTTP/2 the eight small ones load in
+  parallel on one connection, and joining them gained nothing measurable.)
 - No math script at all: book/_ext/mathml.py renders the math as MathML when the book is built
   (issue #19).
 - Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
@@ -30,20 +35,18 @@ scripts on pages other than the search page are left out by book/_templates/layo
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from pathlib import Path
 from xml.etree import ElementTree
 
 from docutils import nodes
-from sphinx.application import Sphinx
-from sphinx.config import Config
 from pygments.filter import Filter
 from pygments.lexers import find_lexer_class_by_name
 from pygments.styles import get_style_by_name
-from pygments.token import STANDARD_TYPES, Name, Punctuation, Text, _TokenType
+from pygments.token import STANDARD_TYPES, Name, Punctuation, Text
 from pygments.util import ClassNotFound
+from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -103,7 +106,7 @@ PLAIN_TEXT_LANGUAGES = ("ipython3", "ipython", "python")
 PLAIN_TEXT_KINDS = (Name, Punctuation, Text)
 
 
-def plain_text_tokens(style_names: list[str]) -> frozenset[_TokenType]:
+def plain_text_tokens(style_names: list[str]) -> frozenset:
     """The token types that every named Pygments style draws exactly as the code's plain text."""
     styles = [get_style_by_name(name) for name in style_names]
     return frozenset(
@@ -127,7 +130,7 @@ class PlainTextTokens(Filter):
             yield (Text if token in self.plain else token), value
 
 
-def plain_text_lexer(alias: str, plain: frozenset[_TokenType]) -> type:
+def plain_text_lexer(alias: str, plain: frozenset) -> type:
     """Pygments' lexer for `alias`, with the PlainTextTokens filter."""
     base = find_lexer_class_by_name(alias)
 
@@ -153,65 +156,6 @@ def highlight_with_fewer_spans(app: Sphinx) -> None:
         return
     for alias in PLAIN_TEXT_LANGUAGES:
         app.add_lexer(alias, plain_text_lexer(alias, plain))
-
-
-def plain_local_stylesheet(css: object) -> bool:
-    attributes = getattr(css, "attributes", {})
-    return "://" not in str(css.filename) and attributes == {"rel": "stylesheet", "type": "text/css"}
-
-
-def bundle_members(builder: object) -> list:
-    """The stylesheets every page links (Sphinx's, the extensions', the book's), in cascade order."""
-    every_page = getattr(builder, "globalcontext", {}).get("css_files", [])
-    return [c for c in sorted(every_page, key=lambda c: c.priority) if plain_local_stylesheet(c)]
-
-
-def bundle_name(members: list) -> str:
-    digest = hashlib.sha256("\n".join(str(c.filename) for c in members).encode()).hexdigest()[:10]
-    return f"_static/book-styles-{digest}.css"
-
-
-def bundle_stylesheets(app: Sphinx, context: dict) -> None:
-    """Link one stylesheet instead of eight small ones that each held up the first paint."""
-    members = bundle_members(app.builder)
-    if len(members) < 2 or "css_files" not in context:
-        return
-    names = {c.filename for c in members}
-    page = sorted(context["css_files"], key=lambda c: c.priority)
-    at = next(i for i, c in enumerate(page) if c.filename in names)
-    kept = [c for c in page if c.filename not in names]
-    kept.insert(at, type(members[0])(bundle_name(members), priority=members[0].priority))
-    context["css_files"] = kept
-
-
-def check_theme_stylesheet(app: Sphinx) -> None:
-    """book/_templates/layout.html links basic.css in place of the theme's theme.css, which must
-    do nothing but import it."""
-    theme_css = Path(app.outdir, "_static", "styles", "theme.css")
-    if theme_css.exists():
-        rules = re.sub(r"/[*].*?[*]/", "", theme_css.read_text(encoding="utf-8"), flags=re.S).split()
-        if rules != ["@import", '"../basic.css";']:
-            logger.warning(
-                f"{theme_css}: the theme's stylesheet no longer only imports basic.css; "
-                "link it again in book/_templates/layout.html"
-            )
-
-
-def write_stylesheet_bundle(app: Sphinx) -> None:
-    members = bundle_members(app.builder)
-    if len(members) < 2:
-        return
-    parts = []
-    for css in members:
-        path = Path(app.outdir, css.filename)
-        text = path.read_text(encoding="utf-8")
-        if "@import" in text or ("url(" in text and Path(css.filename).parent != Path("_static")):
-            logger.warning(
-                f"{css.filename}: has @import or url() references, which break when it is "
-                "joined into the page stylesheet bundle; see book/_ext/reader.py"
-            )
-        parts.append(f"/* {css.filename} */\n{re.sub(r'/[*]# sourceMappingURL=[^*]*[*]/', '', text)}\n")
-    Path(app.outdir, bundle_name(members)).write_text("".join(parts), encoding="utf-8")
 
 
 # Inline scripts on every page set DOCUMENTATION_OPTIONS fields while the page is parsed.
@@ -250,7 +194,6 @@ def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
                 item = type(item)(item.filename, priority=item.priority, **{**item.attributes, "defer": "defer"})
             keep.append(item)
         context[key] = keep
-    bundle_stylesheets(app, context)
 
 
 REDIRECT = """<!DOCTYPE html>
@@ -298,17 +241,12 @@ def visit_hidden_cell(self: object, node: nodes.Element) -> None:
 
 
 def write_site_files(app: Sphinx, exception: Exception | None) -> None:
-    """The stylesheet bundle, sitemap.xml, robots.txt, and the site's front door (index.html): a
-    small valid page that forwards to the landing page, in place of the bare `<meta>` tag that
-    sphinx-external-toc writes there (no language, no title).
-
-    Runs after the theme's own build-finished hooks (priority 800): the theme rewrites
-    pygments.css there, and the bundle must hold the rewritten file.
+    """sitemap.xml, robots.txt, and the site's front door (index.html): a small valid page that
+    forwards to the landing page, in place of the bare `<meta>` tag that sphinx-external-toc
+    writes there (no language, no title).
     """
     if exception is not None or app.builder.format != "html":
         return
-    check_theme_stylesheet(app)
-    write_stylesheet_bundle(app)
     root = app.config.root_doc
     if root != "index":
         target = f"{root}.html"
