@@ -6,14 +6,24 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
   declared again) and per-page `<script>` blocks. They are dropped when thebe is off.
 - The theme's colour mode defaults to "" which its script rejects ("Got invalid theme mode" in the
   console); the default becomes "auto" (follow the reader's system setting).
-- Scripts in the page head are deferred, so that the first paint waits only for the stylesheets,
-  and the eight small stylesheets of Sphinx and its extensions are served as one file (each
-  request held up the first paint: Lighthouse's simulated first paint on the landing page fell
-  from 2.9 s to 2.3 s without them).
+- Scripts in the page head are deferred, so that the first paint waits only for the stylesheets
+  (measured over HTTP/2 with gzip, issue #19: Lighthouse's simulated first paint on the landing
+  page is 90-160 ms later with them blocking). Sphinx has no public way to change how the
+  scripts of Sphinx and other extensions load (`loading_method` is for one's own `add_js_file`;
+  the same limitation: https://github.com/sphinx-doc/sphinx/issues/13917), so `tidy_page`
+  rebuilds each script entry with Sphinx's private `_JavaScript` class, through `type(item)`;
+  tests/source/test_reader.py fails with a clear message if that class changes.
+  (The stylesheets are no longer joined into one file: over HTTP/2 the eight small ones load in
+  parallel on one connection, and joining them gained nothing measurable.)
 - No math script at all: book/_ext/mathml.py renders the math as MathML when the book is built
   (issue #19).
 - Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
   text the reader sees first.
+- Code is highlighted with fewer elements (issue #19): names, punctuation and spaces, which the
+  theme's highlighting styles (light and dark) draw exactly as the code block's own text, are not
+  wrapped in a `<span>` each (about 60% of a chapter's spans, and a third of its DOM elements).
+  A Pygments filter (public API) on the book's Python lexers, registered with `app.add_lexer`;
+  a token the styles draw differently keeps its span.
 - `html_baseurl` can be set from the environment (BOOK_BASEURL), for a deployment at another
   address; the Open Graph tags use it, and so do sitemap.xml (written by sphinx-sitemap from the
   pages this build wrote: complete on a clean build, such as the deploy's) and robots.txt, written
@@ -25,12 +35,15 @@ scripts on pages other than the search page are left out by book/_templates/layo
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from pathlib import Path
 
 from docutils import nodes
+from pygments.filter import Filter
+from pygments.lexers import find_lexer_class_by_name
+from pygments.styles import get_style_by_name
+from pygments.token import STANDARD_TYPES, Name, Punctuation, Text
+from pygments.util import ClassNotFound
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
@@ -87,63 +100,63 @@ def tidy_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             raw.parent.remove(raw)
 
 
-def plain_local_stylesheet(css: object) -> bool:
-    attributes = getattr(css, "attributes", {})
-    return "://" not in str(css.filename) and attributes == {"rel": "stylesheet", "type": "text/css"}
+# The languages of the book's code (code cells are `ipython3`); other languages keep every span.
+PLAIN_TEXT_LANGUAGES = ("ipython3", "ipython", "python")
+# Token kinds that may be drawn as plain text; never comments, strings, errors or prompts, which
+# other tools (sphinx-copybutton's prompt stripping) may look for.
+PLAIN_TEXT_KINDS = (Name, Punctuation, Text)
 
 
-def bundle_members(builder: object) -> list:
-    """The stylesheets every page links (Sphinx's, the extensions', the book's), in cascade order."""
-    every_page = getattr(builder, "globalcontext", {}).get("css_files", [])
-    return [c for c in sorted(every_page, key=lambda c: c.priority) if plain_local_stylesheet(c)]
+def plain_text_tokens(style_names: list[str]) -> frozenset:
+    """The token types that every named Pygments style draws exactly as the code's plain text."""
+    styles = [get_style_by_name(name) for name in style_names]
+    return frozenset(
+        token
+        for token in STANDARD_TYPES
+        if any(token in kind for kind in PLAIN_TEXT_KINDS)
+        and all(style.style_for_token(token) == style.style_for_token(Text) for style in styles)
+    )
 
 
-def bundle_name(members: list) -> str:
-    digest = hashlib.sha256("\n".join(str(c.filename) for c in members).encode()).hexdigest()[:10]
-    return f"_static/book-styles-{digest}.css"
+class PlainTextTokens(Filter):
+    """Pygments filter: the given token types become plain text, which the HTML formatter writes
+    without a `<span>` (and joins with the plain text beside it)."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self.plain = options["plain"]
+
+    def filter(self, lexer: object, stream):  # noqa: ANN201 - Pygments' token stream
+        for token, value in stream:
+            yield (Text if token in self.plain else token), value
 
 
-def bundle_stylesheets(app: Sphinx, context: dict) -> None:
-    """Link one stylesheet instead of eight small ones that each held up the first paint."""
-    members = bundle_members(app.builder)
-    if len(members) < 2 or "css_files" not in context:
+def plain_text_lexer(alias: str, plain: frozenset) -> type:
+    """Pygments' lexer for `alias`, with the PlainTextTokens filter."""
+    base = find_lexer_class_by_name(alias)
+
+    def __init__(self, **options: object) -> None:
+        base.__init__(self, **options)
+        self.add_filter(PlainTextTokens(plain=plain))
+
+    return type(base.__name__, (base,), {"__init__": __init__})
+
+
+def highlight_with_fewer_spans(app: Sphinx) -> None:
+    """Register the Python lexers with the filter, for the theme's light and dark highlighting styles."""
+    theme = getattr(app.builder, "theme", None)
+    if app.builder.format != "html" or theme is None:
         return
-    names = {c.filename for c in members}
-    page = sorted(context["css_files"], key=lambda c: c.priority)
-    at = next(i for i, c in enumerate(page) if c.filename in names)
-    kept = [c for c in page if c.filename not in names]
-    kept.insert(at, type(members[0])(bundle_name(members), priority=members[0].priority))
-    context["css_files"] = kept
-
-
-def check_theme_stylesheet(app: Sphinx) -> None:
-    """book/_templates/layout.html links basic.css in place of the theme's theme.css, which must
-    do nothing but import it."""
-    theme_css = Path(app.outdir, "_static", "styles", "theme.css")
-    if theme_css.exists():
-        rules = re.sub(r"/[*].*?[*]/", "", theme_css.read_text(encoding="utf-8"), flags=re.S).split()
-        if rules != ["@import", '"../basic.css";']:
-            logger.warning(
-                f"{theme_css}: the theme's stylesheet no longer only imports basic.css; "
-                "link it again in book/_templates/layout.html"
-            )
-
-
-def write_stylesheet_bundle(app: Sphinx) -> None:
-    members = bundle_members(app.builder)
-    if len(members) < 2:
+    options = theme.get_options(getattr(app.builder, "theme_options", {}))
+    names = [options.get("pygments_light_style"), options.get("pygments_dark_style")]
+    names = [n for n in names if n] or [app.config.pygments_style or "sphinx"]
+    try:
+        plain = plain_text_tokens(names)
+    except ClassNotFound as err:  # the theme falls back to another style (and says so): keep every span
+        logger.info(f"reader.py: code keeps every highlighting span ({err})")
         return
-    parts = []
-    for css in members:
-        path = Path(app.outdir, css.filename)
-        text = path.read_text(encoding="utf-8")
-        if "@import" in text or ("url(" in text and Path(css.filename).parent != Path("_static")):
-            logger.warning(
-                f"{css.filename}: has @import or url() references, which break when it is "
-                "joined into the page stylesheet bundle; see book/_ext/reader.py"
-            )
-        parts.append(f"/* {css.filename} */\n{re.sub(r'/[*]# sourceMappingURL=[^*]*[*]/', '', text)}\n")
-    Path(app.outdir, bundle_name(members)).write_text("".join(parts), encoding="utf-8")
+    for alias in PLAIN_TEXT_LANGUAGES:
+        app.add_lexer(alias, plain_text_lexer(alias, plain))
 
 
 # Inline scripts on every page set DOCUMENTATION_OPTIONS fields while the page is parsed.
@@ -182,7 +195,6 @@ def tidy_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
                 item = type(item)(item.filename, priority=item.priority, **{**item.attributes, "defer": "defer"})
             keep.append(item)
         context[key] = keep
-    bundle_stylesheets(app, context)
 
 
 # The front door names an empty icon: with none, Chromium asks for /favicon.ico, which the site lacks
@@ -233,17 +245,12 @@ def visit_hidden_cell(self: object, node: nodes.Element) -> None:
 
 
 def write_site_files(app: Sphinx, exception: Exception | None) -> None:
-    """The stylesheet bundle, robots.txt, and the site's front door (index.html): a
+    """robots.txt (naming sphinx-sitemap's sitemap.xml) and the site's front door (index.html): a
     small valid page that forwards to the landing page, in place of the bare `<meta>` tag that
     sphinx-external-toc writes there (no language, no title).
-
-    Runs after the theme's own build-finished hooks (priority 800): the theme rewrites
-    pygments.css there, and the bundle must hold the rewritten file.
     """
     if exception is not None or app.builder.format != "html":
         return
-    check_theme_stylesheet(app)
-    write_stylesheet_bundle(app)
     root = app.config.root_doc
     if root != "index":
         target = f"{root}.html"
@@ -268,6 +275,7 @@ def setup(app: Sphinx) -> dict:
     app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_cell, depart_HideCellInput))
     app.connect("config-inited", configure, priority=900)
     app.connect("builder-inited", use_citation_list_translator, priority=900)
+    app.connect("builder-inited", highlight_with_fewer_spans)
     app.connect("doctree-resolved", tidy_doctree, priority=900)
     app.connect("html-page-context", tidy_page, priority=900)
     app.connect("build-finished", write_site_files, priority=800)
