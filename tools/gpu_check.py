@@ -64,9 +64,22 @@ def run_cells(chapter: dict) -> dict:
 
     fake = types.ModuleType("myst_nb")
     fake.glue = glue  # type: ignore[attr-defined]
-    sys.modules["myst_nb"] = fake
-    namespace: dict = {"__name__": "__main__"}
+    saved = sys.modules.get("myst_nb")
+    sys.modules["myst_nb"] = fake  # put back afterwards: the caller's process may import the real one
     start = time.perf_counter()
+    try:
+        error = first_error(chapter)
+    finally:
+        if saved is None:
+            del sys.modules["myst_nb"]
+        else:
+            sys.modules["myst_nb"] = saved
+    return {"seconds": time.perf_counter() - start, "error": error, "glued": glued}
+
+
+def first_error(chapter: dict) -> str | None:
+    """Execute the chapter's cells in one namespace; the first failure as `path:line: ...`, or None."""
+    namespace: dict = {"__name__": "__main__"}
     for index, cell in enumerate(chapter["cells"]):
         try:
             exec(compile(cell["source"], f"{chapter['path']}:{cell['line']}", "exec"), namespace)  # noqa: S102
@@ -81,9 +94,8 @@ def run_cells(chapter: dict) -> dict:
                 ),
                 f"{chapter['path']}:{cell['line']}",
             )
-            error = f"{where}: code cell {index + 1} raised {type(err).__name__}: {str(err).splitlines()[0][:200]}"
-            return {"seconds": time.perf_counter() - start, "error": error, "glued": glued}
-    return {"seconds": time.perf_counter() - start, "error": None, "glued": glued}
+            return f"{where}: code cell {index + 1} raised {type(err).__name__}: {str(err).splitlines()[0][:200]}"
+    return None
 
 
 def run_one(chapters_json: Path, path: str, device: str) -> dict:
