@@ -34,7 +34,7 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -385,6 +385,58 @@ HANDOUT_LATEX = {
 }
 
 
+def edition_handouts(
+    root: Path, build_dir: Path, edition: str, chapters: list[Path], jobs: int
+) -> tuple[list[str], list]:
+    """One edition's handouts: (problems, [(edition, chapter, pages, bytes)])."""
+    made = []
+    out = build_dir / "handouts" / edition
+    latex = out / "_build" / "latex"
+    # Sphinx writes every .tex again; latexmk then remakes only the PDFs whose sources changed
+    # (it compares checksums), so the LaTeX folder is kept. Old .tex files go: a chapter that
+    # left the book must not be made.
+    for tex in latex.glob("*.tex"):
+        tex.unlink()
+    overlay = overlay_config(root, build_dir, out, book_edition=edition, book_handout=True)
+    config = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+    sphinx = config["sphinx"]["config"]
+    sphinx["latex_toplevel_sectioning"] = "section"  # a handout is an article: sections, no chapter pages
+    sphinx["jblatex_captions_to_parts"] = False  # else sphinx-jupyterbook-latex makes parts of the toc
+    elements = sphinx.get("latex_elements", {})
+    sphinx["latex_elements"] = {
+        **elements,
+        **HANDOUT_LATEX,
+        "preamble": elements.get("preamble", "") + "\n" + HANDOUT_LATEX["preamble"],
+    }
+    overlay.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    options = ("-n", "-q", "--individualpages", "--config", str(overlay))
+    rc, log = jupyter_book(
+        root,
+        "pdflatex",
+        out,
+        out / "build.log",
+        options,
+        echo=False,
+        extra_env={"MAKEFLAGS": f"-j{jobs}", **LATEX_ENV},
+    )
+    problems = summarise(log, root)
+    if rc != 0 or problems:
+        return problems or latex_errors(latex) or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"], []
+    for chapter in chapters:
+        # jupyter-book names each document after its path, less the root page's folder
+        parts = chapter.with_suffix("").parts
+        names = ["-".join(parts[1:]), "-".join(parts)]
+        pdf = next((latex / f"{n}.pdf" for n in names if (latex / f"{n}.pdf").exists()), latex / f"{names[0]}.pdf")
+        targets = [out / chapter.with_suffix(".pdf")]
+        if edition == "student":
+            targets.append(build_dir / "html" / "_handouts" / chapter.with_suffix(".pdf"))
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(pdf, target)
+        made.append((edition, chapter, pdf_pages(pdf), pdf.stat().st_size))
+    return [], made
+
+
 def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int:
     """One PDF per lecture chapter and edition, in _build/handouts/<edition>/<part>/<lecture>.pdf.
 
@@ -401,57 +453,20 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
         for problem in failures:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    made = []
-    for edition in editions:
-        out = build_dir / "handouts" / edition
-        latex = out / "_build" / "latex"
-        # Sphinx writes every .tex again; latexmk then remakes only the PDFs whose sources changed
-        # (it compares checksums), so the LaTeX folder is kept. Old .tex files go: a chapter that
-        # left the book must not be made.
-        for tex in latex.glob("*.tex"):
-            tex.unlink()
-        overlay = overlay_config(root, build_dir, out, book_edition=edition, book_handout=True)
-        config = yaml.safe_load(overlay.read_text(encoding="utf-8"))
-        sphinx = config["sphinx"]["config"]
-        sphinx["latex_toplevel_sectioning"] = "section"  # a handout is an article: sections, no chapter pages
-        sphinx["jblatex_captions_to_parts"] = False  # else sphinx-jupyterbook-latex makes parts of the toc
-        elements = sphinx.get("latex_elements", {})
-        sphinx["latex_elements"] = {
-            **elements,
-            **HANDOUT_LATEX,
-            "preamble": elements.get("preamble", "") + "\n" + HANDOUT_LATEX["preamble"],
-        }
-        overlay.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        options = ("-n", "-q", "--individualpages", "--config", str(overlay))
-        rc, log = jupyter_book(
-            root,
-            "pdflatex",
-            out,
-            out / "build.log",
-            options,
-            echo=False,
-            extra_env={"MAKEFLAGS": f"-j{jobs}", **LATEX_ENV},
+    # The editions build in parallel: their Sphinx runs are single-threaded and share nothing but
+    # the read-only execution cache.
+    with ThreadPoolExecutor(max_workers=len(editions)) as pool:
+        results = list(
+            pool.map(lambda e: edition_handouts(root, build_dir, e, chapters, max(1, jobs // len(editions))), editions)
         )
-        problems = summarise(log, root)
-        if rc != 0 or problems:
+    made = []
+    for edition, (problems, mine) in zip(editions, results, strict=True):
+        if problems:
             print(f"\nHANDOUTS FAILED ({edition} edition). Problems:", file=sys.stderr)
-            for problem in (
-                problems or latex_errors(latex) or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"]
-            ):
+            for problem in problems:
                 print(f"  {problem}", file=sys.stderr)
             return 1
-        for chapter in chapters:
-            # jupyter-book names each document after its path, less the root page's folder
-            parts = chapter.with_suffix("").parts
-            names = ["-".join(parts[1:]), "-".join(parts)]
-            pdf = next((latex / f"{n}.pdf" for n in names if (latex / f"{n}.pdf").exists()), latex / f"{names[0]}.pdf")
-            targets = [out / chapter.with_suffix(".pdf")]
-            if edition == "student":
-                targets.append(build_dir / "html" / "_handouts" / chapter.with_suffix(".pdf"))
-            for target in targets:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(pdf, target)
-            made.append((edition, chapter, pdf_pages(pdf), pdf.stat().st_size))
+        made += mine
     elapsed = time.perf_counter() - start
     for edition in editions:
         mine = [m for m in made if m[0] == edition]
