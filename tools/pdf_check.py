@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pdf", type=Path)
     parser.add_argument("--log", type=Path, help="the LaTeX log, for overfull boxes")
     args = parser.parse_args(argv)
+    if not args.pdf.is_file():
+        parser.error(f"{args.pdf}: no such PDF (`make pdf` or `make handouts` writes them under _build/)")
     problems, summary = check(args.pdf, args.log)
     print(summary)
     for problem in problems:

@@ -89,6 +89,13 @@ def test_figures_must_be_referred_to_and_stay_near_their_reference() -> None:
     assert pdf_check.figures_far_from_text(pages[:2]) == []
 
 
+def test_pdf_check_names_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        pdf_check.main(["no-such.pdf"])
+    assert exit_.value.code == 2
+    assert "no-such.pdf: no such PDF (`make pdf` or `make handouts`" in capsys.readouterr().err
+
+
 def handout_book(tmp_path: Path) -> Path:
     shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
     shutil.copy2(ROOT / "references.bib", tmp_path / "references.bib")
