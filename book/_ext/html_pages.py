@@ -12,7 +12,7 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
   scripts of Sphinx and other extensions load (`loading_method` is for one's own `add_js_file`;
   the same limitation: https://github.com/sphinx-doc/sphinx/issues/13917), so `tidy_page`
   rebuilds each script entry with Sphinx's private `_JavaScript` class, through `type(item)`;
-  tests/source/test_reader.py fails with a clear message if that class changes.
+  tests/source/test_html_pages.py fails with a clear message if that class changes.
   (The stylesheets are no longer joined into one file: over HTTP/2 the eight small ones load in
   parallel on one connection, and joining them gained nothing measurable.)
 - No math script at all: book/_ext/mathml.py renders the math as MathML when the book is built
@@ -153,7 +153,7 @@ def highlight_with_fewer_spans(app: Sphinx) -> None:
     try:
         plain = plain_text_tokens(names)
     except ClassNotFound as err:  # the theme falls back to another style (and says so): keep every span
-        logger.info(f"reader.py: code keeps every highlighting span ({err})")
+        logger.info(f"html_pages.py: code keeps every highlighting span ({err})")
         return
     for alias in PLAIN_TEXT_LANGUAGES:
         app.add_lexer(alias, plain_text_lexer(alias, plain))

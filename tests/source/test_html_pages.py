@@ -1,4 +1,4 @@
-"""The HTML extension's work-arounds (book/_ext/reader.py, book/_templates/), without a build (issue #20).
+"""The HTML extension's work-arounds (book/_ext/html_pages.py, book/_templates/), without a build (issue #20).
 
 Each one that leans on another package's internals or copies its markup is checked here against
 the installed package, so that an upgrade that changes what it relies on fails with a message
@@ -24,7 +24,7 @@ from pygments.token import Comment, Generic, Name, Operator, Punctuation, String
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import reader  # noqa: E402
+import html_pages  # noqa: E402
 
 THEME = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
 TEMPLATES = ROOT / "book" / "_templates"
@@ -58,7 +58,7 @@ def per_character_style(lexer: object, style_name: str) -> list[dict]:
     return [style.style_for_token(token) for token, value in lexer.get_tokens(CODE) for _ in value]
 
 
-@pytest.mark.parametrize("alias", reader.PLAIN_TEXT_LANGUAGES)
+@pytest.mark.parametrize("alias", html_pages.PLAIN_TEXT_LANGUAGES)
 def test_code_keeps_its_colours_with_fewer_spans(alias: str) -> None:
     """Every character is drawn as before in the theme's light and dark styles, with fewer elements."""
     styles = theme_styles()
@@ -74,9 +74,9 @@ def test_code_keeps_its_colours_with_fewer_spans(alias: str) -> None:
         config=SimpleNamespace(pygments_style=None),
         add_lexer=registered.__setitem__,
     )
-    reader.highlight_with_fewer_spans(app)
-    assert set(registered) == set(reader.PLAIN_TEXT_LANGUAGES)
-    plain, stock = registered[alias](), reader.find_lexer_class_by_name(alias)()
+    html_pages.highlight_with_fewer_spans(app)
+    assert set(registered) == set(html_pages.PLAIN_TEXT_LANGUAGES)
+    plain, stock = registered[alias](), html_pages.find_lexer_class_by_name(alias)()
     for style in styles:
         assert per_character_style(plain, style) == per_character_style(stock, style), (
             f"{alias}: the highlighting filter changes how some code is drawn in {style}"
@@ -89,7 +89,7 @@ def test_code_keeps_its_colours_with_fewer_spans(alias: str) -> None:
 def test_a_token_drawn_otherwise_keeps_its_span() -> None:
     """Only names, punctuation and spaces drawn as the plain text lose their span: monokai colours
     function names and operators, so they keep theirs; comments and strings always do."""
-    plain = reader.plain_text_tokens(["monokai"])
+    plain = html_pages.plain_text_tokens(["monokai"])
     assert Name in plain and Punctuation in plain
     assert Name.Function not in plain and Operator not in plain
     assert not any(token in kind for token in plain for kind in (Comment, String, Generic))
@@ -108,7 +108,7 @@ def test_scripts_are_deferred_with_sphinx_script_entries() -> None:
     context = {"script_files": scripts, "css_files": []}
     app = SimpleNamespace(config=SimpleNamespace(html_theme_options={}))
     try:
-        reader.tidy_page(app, "chapter", "page.html", context, None)
+        html_pages.tidy_page(app, "chapter", "page.html", context, None)
         after = {s.filename: s for s in context["script_files"]}
         deferred = {name for name, s in after.items() if s.attributes.get("defer") == "defer"}
         kept = after["_static/togglebutton.js"]
@@ -117,7 +117,7 @@ def test_scripts_are_deferred_with_sphinx_script_entries() -> None:
         deferred, ok = set(), f"{type(err).__name__}: {err}"
     assert ok is True and deferred == {"_static/doctools.js", "_static/togglebutton.js"}, (
         f"Sphinx's private _JavaScript (sphinx.builders.html._assets) changed ({ok}, deferred {deferred}): "
-        "book/_ext/reader.py's tidy_page rebuilds script entries with it to defer them; "
+        "book/_ext/html_pages.py's tidy_page rebuilds script entries with it to defer them; "
         "update tidy_page, or drop the deferral if Sphinx now offers a public way"
     )
 
@@ -172,21 +172,21 @@ def test_search_button_copy_differs_from_the_theme_only_by_its_label() -> None:
 
 
 def test_hidden_cell_summary_differs_from_myst_nb_only_by_its_label() -> None:
-    """reader.visit_hidden_cell is myst-nb's visitor without the aria-label "Toggle hidden content"."""
+    """html_pages.visit_hidden_cell is myst-nb's visitor without the aria-label "Toggle hidden content"."""
     from myst_nb.sphinx_ import HideCodeCellNode, visit_HideCellInput
 
     node = HideCodeCellNode(classes=["above-input"], prompt_show="Show code cell source", prompt_hide="Hide code")
     theirs, ours = SimpleNamespace(body=[]), SimpleNamespace(body=[])
     try:
         visit_HideCellInput(theirs, node)
-        reader.visit_hidden_cell(ours, node)
+        html_pages.visit_hidden_cell(ours, node)
     except (KeyError, AttributeError, TypeError) as err:
-        pytest.fail(f"myst-nb's folded-cell node changed ({err}): update reader.visit_hidden_cell")
+        pytest.fail(f"myst-nb's folded-cell node changed ({err}): update html_pages.visit_hidden_cell")
     label = ' aria-label="Toggle hidden content"'
     assert label in "".join(theirs.body), (
-        "myst-nb's folded code cell no longer has the aria-label that reader.visit_hidden_cell removes: "
-        "drop visit_hidden_cell and its add_node override in book/_ext/reader.py"
+        "myst-nb's folded code cell no longer has the aria-label that html_pages.visit_hidden_cell removes: "
+        "drop visit_hidden_cell and its add_node override in book/_ext/html_pages.py"
     )
     assert "".join(ours.body) == "".join(theirs.body).replace(label, ""), (
-        "myst-nb's folded code cell markup changed: carry it over to reader.visit_hidden_cell"
+        "myst-nb's folded code cell markup changed: carry it over to html_pages.visit_hidden_cell"
     )
