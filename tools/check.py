@@ -35,7 +35,7 @@ import sources  # noqa: E402
 CONFIG_FILE = "tools/check.yml"
 TEMPLATE = "tools/chapter-template.md"
 GLOSSARY = "book/glossary.md"
-CODE_WIDTH = 88  # characters of a code line that fit one line of the PDF's code blocks (issue #18)
+CODE_WIDTH = sources.CODE_WIDTH
 MIN_TERMS = 5  # {term} links a lecture chapter makes at least: it marks the terms it introduces
 DANGEROUS_TAGS = {"script", "iframe", "object", "embed"}
 # A venue field, by entry type; a type not listed needs any one of VENUE_ANY.
@@ -231,9 +231,8 @@ class Checker:
         try:
             return None if text is None else yaml.safe_load(text)
         except yaml.YAMLError as err:
-            mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None)
-            self.add(rel, mark.line + 1 if mark else 1, "not-yaml", problem=problem or str(err).splitlines()[0])
-            return None
+            line, problem = yaml_problem(err)
+            return self.add(rel, line, "not-yaml", problem=problem or str(err).splitlines()[0])
 
     def load_config(self) -> dict:
         config = self.load_yaml("_config.yml")
@@ -248,6 +247,11 @@ class Checker:
                 self.allow_html = entries
             else:
                 self.add(CONFIG_FILE, 1, "allow-shape")
+        try:
+            self.md, self.md_config = sources.md_parser(config), config
+        except Exception as err:  # an unknown extension name
+            self.add("_config.yml", 1, "extensions", error=err)
+            self.md = sources.md_parser({})
         return config
 
     def check_toc(self, config: dict) -> list[str]:
@@ -337,18 +341,8 @@ class Checker:
             return self.add(rel, text[: text.index("\x00")].count("\n") + 1, "nul")
         return text
 
-    def parser(self, config: dict):
-        if self.md is None:
-            try:
-                self.md, self.md_config = sources.md_parser(config), config
-            except Exception as err:  # an unknown extension name
-                self.add("_config.yml", 1, "extensions", error=err)
-                self.md = sources.md_parser({})
-        return self.md
-
-    def check_source(self, rel: str, text: str, config: dict, bib_keys: set[str] | None) -> None:
+    def check_source(self, rel: str, text: str, bib_keys: set[str] | None) -> None:
         found = Found()
-        self.parser(config)
         self.walk_markdown(rel, text, 0, found, depth=0)
         self.check_front_matter(rel, text, found.front_matter)
         glued: dict[tuple[str, str], tuple[str, int]] = {}  # glue keys are per page
@@ -376,7 +370,7 @@ class Checker:
         for number, text in enumerate(cell.code.split("\n")):
             if len(text) > CODE_WIDTH:
                 self.add(rel, start + number, "wide-code", length=len(text))
-            text = text.split("#", 1)[0] if not text.lstrip().startswith(("!", "%")) else text
+            text = text if sources.is_magic(text) else text.split("#", 1)[0]
             what = next((what for what, pattern in DOWNLOADS.items() if pattern.search(text)), None)
             if what is not None and not downloads:  # one problem a cell
                 self.add(rel, start + number, "download", what=what)
@@ -394,8 +388,8 @@ class Checker:
         try:
             meta = yaml.safe_load(token.content)
         except yaml.YAMLError as err:
-            mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None)
-            return self.add(rel, mark.line + 2 if mark else 1, "front-matter-yaml", problem=problem or "invalid YAML")
+            line, problem = yaml_problem(err, after=1)  # the text starts below the opening `---`
+            return self.add(rel, line, "front-matter-yaml", problem=problem or "invalid YAML")
         if meta is not None and not isinstance(meta, dict):
             self.add(rel, 2, "front-matter-shape")
         elif "{code-cell}" in text and not (meta or {}).get("kernelspec"):
@@ -618,8 +612,7 @@ class Checker:
             text = self.read_source(rel) if rel.endswith(".md") else None  # a notebook is generated (.gitignore)
             if text is not None:
                 self.counts["sources"] += 1
-                self.check_source(rel, text, config, bib_keys)
-        self.parser(config)
+                self.check_source(rel, text, bib_keys)
         self.check_exercises()
         self.check_references()
         self.check_glossary()
@@ -682,11 +675,16 @@ def glue_keys(tree: ast.Module | str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def yaml_problem(err: yaml.YAMLError, after: int = 0) -> tuple[int, str | None]:
+    """(1-based line, what is wrong) of a YAML error in a text that starts `after` lines into its file."""
+    mark = getattr(err, "problem_mark", None)
+    return (mark.line + 1 + after if mark else 1), getattr(err, "problem", None)
+
+
 def split_location(message: str) -> tuple[str, int, str]:
     """(path, line, rest) of a `path:line: rest` or `path: rest` message."""
-    match = re.match(r"^([^:\s]+):(\d+): (.*)$", message, re.S)
-    path, _, rest = message.partition(": ")
-    return (match.group(1), int(match.group(2)), match.group(3)) if match else (path, 1, rest)
+    match = re.match(r"(.+?):(?:(\d+):)? (.*)", message, re.S)
+    return (match[1], int(match[2] or 1), match[3]) if match else (message, 1, "")
 
 
 def check(root: Path) -> tuple[list[Problem], dict]:

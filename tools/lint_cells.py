@@ -17,6 +17,7 @@ comment line is wrapped. What is left (a long string) is printed for a hand edit
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import subprocess
@@ -27,14 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from check import CODE_WIDTH  # noqa: E402  characters of code that fit a line of the PDF
-from sources import code_cells  # noqa: E402
+from sources import CODE_WIDTH, SOURCE_DIRS, code_cells, is_magic  # noqa: E402
 
 RULES = "F,E9,B"
 # F811: a chapter may redefine a name on purpose, to show a better version. F401: the setup cell
 # imports `mlsafety` and friends for the reader's own experiments. B905, B007: `zip(..., strict=)`
 # and `_`-named loop variables would clutter code written to be read.
 IGNORE = "F811,F401,B905,B007"
+RUFF = Path(sys.executable).parent / "ruff"
 
 
 def cells_as_python(text: str) -> str:
@@ -43,33 +44,18 @@ def cells_as_python(text: str) -> str:
     out = [""] * len(lines)
     for cell in code_cells(text):
         for i in range(cell.first - 1, min(cell.end - 1, len(lines))):
-            # IPython magics and shell escapes are not Python
-            out[i] = "" if lines[i].lstrip().startswith(("%", "!")) else lines[i]
+            out[i] = "" if is_magic(lines[i]) else lines[i]
     return "\n".join(out) + "\n"
 
 
 def lint(path: Path, root: Path) -> list[str]:
     rel = path.relative_to(root)
-    source = cells_as_python(path.read_text(encoding="utf-8"))
-    if not source.strip():
+    source = cells_as_python(path.read_text(encoding="utf-8", errors="replace"))
+    if not source.strip():  # no code cells
         return []
-    ruff = Path(sys.executable).parent / "ruff"
+    options = ["--select", RULES, "--ignore", IGNORE, "--output-format", "json", "--stdin-filename", f"{rel}.py"]
     proc = subprocess.run(
-        [
-            str(ruff),
-            "check",
-            "--no-cache",
-            "--isolated",
-            "--select",
-            RULES,
-            "--ignore",
-            IGNORE,
-            "--output-format",
-            "json",
-            "--stdin-filename",
-            f"{rel}.py",
-            "-",
-        ],
+        [RUFF, "check", "--no-cache", "--isolated", *options, "-"],
         input=source,
         capture_output=True,
         text=True,
@@ -116,26 +102,22 @@ def fit_code(code: str, ruff: Path) -> str:
 STRING_LINE = re.compile(r"^(\s*)([rRfFuU]{0,2})([\"'])(.*)\3(\)?,?\)?)$")
 
 
+def comment_indent(line: str) -> str | None:
+    """The indent of a comment line (not a `# @` marker such as `# @save`); None for any other line."""
+    text = line.lstrip()
+    return line[: len(line) - len(text)] if text.startswith("#") and not text.startswith("# @") else None
+
+
 def wrap_comments(lines: list[str]) -> list[str]:
     """Re-wrap each block of comment lines (same indent) that has a line wider than CODE_WIDTH."""
     out: list[str] = []
-    i = 0
-    while i < len(lines):
-        indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
-        j = i
-        while j < len(lines) and lines[j].startswith(indent + "#") and not lines[j].startswith(indent + "# @"):
-            j += 1
-        block = lines[i:j]
-        if block and any(len(line) > CODE_WIDTH for line in block):
+    for indent, group in itertools.groupby(lines, comment_indent):
+        block = list(group)
+        if indent is not None and any(len(line) > CODE_WIDTH for line in block):
             text = " ".join(line.strip()[1:].strip() for line in block)
             out += textwrap.wrap(text, CODE_WIDTH, initial_indent=indent + "# ", subsequent_indent=indent + "# ")
-            i = j
-        elif block:
-            out += block
-            i = j
         else:
-            out.append(lines[i])
-            i += 1
+            out += block
     return out
 
 
@@ -195,14 +177,13 @@ def literal(prefix: str, quote: str, text: str) -> str:
 
 def fit_file(path: Path) -> list[str]:
     """Rewrite the file's over-wide code lines; return `path:line` of those still too wide."""
-    ruff = Path(sys.executable).parent / "ruff"
     lines = path.read_text(encoding="utf-8").split("\n")
     cells = [(cell.first - 1, cell.end - 1) for cell in code_cells("\n".join(lines))]
     for first, end in reversed(cells):
         code = lines[first:end]
-        if all(len(line) <= CODE_WIDTH for line in code) or any(line.lstrip().startswith(("%", "!")) for line in code):
+        if all(len(line) <= CODE_WIDTH for line in code) or any(map(is_magic, code)):
             continue
-        lines[first:end] = fit_code("\n".join(code), ruff).split("\n")
+        lines[first:end] = fit_code("\n".join(code), RUFF).split("\n")
     path.write_text("\n".join(lines), encoding="utf-8")
     text = cells_as_python(path.read_text(encoding="utf-8")).splitlines()
     return [f"{path}:{i + 1}: still {len(line)} characters" for i, line in enumerate(text) if len(line) > CODE_WIDTH]
@@ -220,12 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if left else 0
     root = args.root.resolve()
     files = [f.resolve() for f in args.files] or sorted(
-        p for d in ("book", "notebooks") if (root / d).is_dir() for p in (root / d).rglob("*.md")
+        p for d in SOURCE_DIRS if (root / d).is_dir() for p in (root / d).rglob("*.md")
     )
-    problems = []
-    for path in files:
-        if "{code-cell}" in path.read_text(encoding="utf-8", errors="replace"):
-            problems += lint(path, root)
+    problems = [line for path in files for line in lint(path, root)]
     for line in problems:
         print(line)
     if problems:

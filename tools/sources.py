@@ -8,12 +8,14 @@
 - the code cells of a MyST chapter with their lines and options (`code_cells`), and a directive's
   options (`split_options`); the directives whose body is not Markdown (`NOT_MARKDOWN`); the
   entries of the glossary (`glossary_entries`);
-- the PDF's name, the per-cell execution timeout and a chapter's time budget.
+- the PDF's name, the printed width of a code line, the per-cell execution timeout and a chapter's
+  time budget.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import re
 import subprocess
 from dataclasses import dataclass
@@ -27,27 +29,11 @@ SOURCE_DIRS = ("book", "notebooks")  # where the book's MyST sources live
 SOURCE_SUFFIXES = (".md", ".ipynb")  # what a toc entry without a suffix may name (Jupyter Book reads both)
 CHAPTER_BUDGET_SECONDS = 60  # a chapter's cells on the 2-core machine (`make bench` reports it)
 
+CODE_WIDTH = 88  # characters of a code line that fit one line of the PDF's code blocks (issue #18)
 # Directives whose body is not Markdown (code, math, raw text): not parsed for roles and labels.
 NOT_MARKDOWN = frozenset(
-    {
-        "code-cell",
-        "code",
-        "code-block",
-        "sourcecode",
-        "math",
-        "raw",
-        "bibliography",
-        "literalinclude",
-        "csv-table",
-        "toctree",
-        "eval-rst",
-        "glue",
-        "glue:figure",
-        "glue:math",
-        "mermaid",
-        "solution-end",
-        "exercise-end",
-    }
+    "code-cell code code-block sourcecode math raw bibliography literalinclude csv-table toctree eval-rst glue"
+    " glue:figure glue:math mermaid solution-end exercise-end".split()
 )
 
 
@@ -223,20 +209,12 @@ def split_options(content: str) -> tuple[dict | str, int, str]:
             return "the `---` block is never closed", 0, content
         try:
             options = yaml.safe_load("\n".join(lines[1:end])) or {}
+            options = options if isinstance(options, dict) else "not a mapping"
         except yaml.YAMLError as err:
-            return (getattr(err, "problem", None) or "invalid YAML"), end + 1, "\n".join(lines[end + 1 :])
-        if not isinstance(options, dict):
-            return "not a mapping", end + 1, "\n".join(lines[end + 1 :])
+            options = getattr(err, "problem", None) or "invalid YAML"
         return options, end + 1, "\n".join(lines[end + 1 :])
-    options: dict = {}
-    count = 0
-    for text in lines:
-        match = re.match(r"^:([\w.-]+):\s*(.*)$", text)
-        if not match:
-            break
-        options[match.group(1)] = match.group(2).strip()
-        count += 1
-    return options, count, "\n".join(lines[count:])
+    matches = list(itertools.takewhile(bool, (re.match(r"^:([\w.-]+):\s*(.*)$", text) for text in lines)))
+    return {m[1]: m[2].strip() for m in matches}, len(matches), "\n".join(lines[len(matches) :])
 
 
 def fence_closed(token, lines: list[str]) -> bool:
@@ -255,6 +233,11 @@ class CodeCell:
     code: str  # the lines after the options
     closed: bool  # False when the fence is never closed
     fence: str  # the opening fence's backticks
+
+
+def is_magic(line: str) -> bool:
+    """Whether a code line is an IPython magic or shell escape (`%...`, `!...`): not Python."""
+    return line.lstrip().startswith(("%", "!"))
 
 
 def code_cell(token, lines: list[str]) -> CodeCell | None:
