@@ -687,18 +687,13 @@ def split_location(message: str) -> tuple[str, int, str]:
     return (match[1], int(match[2] or 1), match[3]) if match else (message, 1, "")
 
 
-def check(root: Path) -> tuple[list[Problem], dict]:
-    checker = Checker(root)
-    checker.run()
-    return sorted(set(checker.problems), key=lambda p: (p.path, p.line, p.what)), checker.counts
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="project root (default: this checkout)")
     start = time.perf_counter()
     try:
-        problems, counts = check(parser.parse_args(argv).root.resolve())
+        checker = Checker(parser.parse_args(argv).root.resolve())
+        checker.run()
     except Exception as err:  # a bug in the check itself, never the contributor's fault
         print(
             f"tools/check.py:1: the check itself failed ({type(err).__name__}: {err}) — please report this with"
@@ -706,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    elapsed = time.perf_counter() - start
+    elapsed, problems, counts = time.perf_counter() - start, sorted(set(checker.problems)), checker.counts
     for problem in problems:
         print(problem)
     if problems:

@@ -143,7 +143,7 @@ def lecture_chapters(root: Path = ROOT) -> list[Path]:
 
 def source_files(root: Path = ROOT, excluded=()) -> list[str]:
     """The MyST sources under book/ and notebooks/ that git would commit (so not the generated notebooks),
-    minus the fnmatch patterns `excluded` and hidden or `_` folders, sorted; every file there outside git."""
+    minus the fnmatch patterns `excluded` and hidden or `_` folders, sorted (outside a git work tree: all)."""
     files = _git_files(root)
     if files is None:
         dirs = [root / d for d in SOURCE_DIRS if (root / d).is_dir()]
@@ -178,11 +178,6 @@ def _git_files(root: Path) -> list[str] | None:
 # MyST Markdown
 
 
-def myst_extensions(config: dict) -> set[str]:
-    """The MyST extensions `parse: myst_enable_extensions` of _config.yml enables."""
-    return set(map(str, (config.get("parse") or {}).get("myst_enable_extensions") or []))
-
-
 @cache
 def _parser(extensions: frozenset[str]):
     from markdown_it.renderer import RendererHTML
@@ -193,11 +188,10 @@ def _parser(extensions: frozenset[str]):
 
 
 def md_parser(config: dict | None = None):
-    """myst-parser's markdown-it parser, with the extensions of _config.yml (that of ROOT by default).
-
-    Raises an exception naming the extension when one is not a MyST extension.
-    """
-    return _parser(frozenset(myst_extensions(book_config() if config is None else config)))
+    """myst-parser's markdown-it parser, with the extensions `parse: myst_enable_extensions` of _config.yml
+    (that of ROOT by default). Raises an exception naming the extension when one is not a MyST extension."""
+    extensions = ((book_config() if config is None else config).get("parse") or {}).get("myst_enable_extensions")
+    return _parser(frozenset(map(str, extensions or [])))
 
 
 def split_options(content: str) -> tuple[dict | str, int, str]:
