@@ -343,7 +343,7 @@ class Checker:
 
     def check_source(self, rel: str, text: str, bib_keys: set[str] | None) -> None:
         found = Found()
-        self.walk_markdown(rel, text, 0, found, depth=0)
+        self.walk_markdown(rel, text, found)
         self.check_front_matter(rel, text, found.front_matter)
         glued: dict[tuple[str, str], tuple[str, int]] = {}  # glue keys are per page
         for offset, cell in found.cells:
@@ -395,11 +395,10 @@ class Checker:
         elif "{code-cell}" in text and not (meta or {}).get("kernelspec"):
             self.add(rel, 1, "no-kernelspec")
 
-    def walk_markdown(self, rel: str, text: str, offset: int, found: Found, depth: int) -> None:
-        """Parse Markdown whose first line is line `offset` (0-based) of the file, and record what it uses."""
-        lines = text.splitlines()
-        tokens = self.md.parse(text)
-        for i, token in enumerate(tokens):
+    def walk_markdown(self, rel: str, text: str, found: Found) -> None:
+        """Record what a source's Markdown, and that of its directives, uses and defines."""
+        previous = None
+        for token, lines, offset, depth in sources.walk(text, self.md):
             if token.map is None:
                 continue
             line = offset + token.map[0] + 1
@@ -409,20 +408,23 @@ class Checker:
                 self.define(rel, line, "label", token.content.strip())
             elif token.type == "math_block_label":
                 self.define(rel, line, "equation", token.info.strip())
-            elif token.type == "heading_open":
-                heading = tokens[i + 1].content.strip().lower()
-                if token.tag == "h1" and found.title_line is None:
-                    found.title_line = line
-                found.headings.update(k for k, _ in HEADING_REQUIRED if heading.startswith(k))
-                found.objectives |= heading.startswith("learning objectives")
             elif token.type == "inline":
-                self.check_inline(rel, token, line, found)
+                self.check_inline(rel, token, line, found, previous)
             elif token.type == "html_block":
                 self.check_html(rel, line, token.content)
             elif token.type in ("fence", "colon_fence"):
-                self.check_fence(rel, token, lines, offset, found, depth)
+                self.check_fence(rel, token, lines, offset, found)
+            previous = token
 
-    def check_inline(self, rel: str, token, line: int, found: Found) -> None:
+    def check_inline(self, rel: str, token, line: int, found: Found, previous) -> None:
+        """A heading's text (the inline token after `heading_open`); the roles, HTML and images of any text."""
+        if previous is not None and previous.type == "heading_open":
+            heading = token.content.strip().lower()
+            if previous.tag == "h1" and found.title_line is None:
+                found.title_line = line
+            found.headings.update(k for k, _ in HEADING_REQUIRED if heading.startswith(k))
+            found.objectives |= heading.startswith("learning objectives")
+
         for child in token.children or []:
             if child.type == "myst_role":
                 self.record_role(rel, child.meta.get("name", ""), child.content, line, found)
@@ -445,14 +447,13 @@ class Checker:
             elif target:
                 self.references.append((rel, line, name, target.lstrip("~")))
 
-    def check_fence(self, rel: str, token, lines: list[str], offset: int, found: Found, depth: int) -> None:
-        info, mark, line = token.info.strip(), token.markup, offset + token.map[0] + 1
-        closed = sources.fence_closed(token, lines)
-        if not closed:
-            self.add(rel, line, "unclosed", name=info.split()[0] if info else "code", mark=mark)
-        if not (info.startswith("{") and "}" in info):
+    def check_fence(self, rel: str, token, lines: list[str], offset: int, found: Found) -> None:
+        info, line, named = token.info.strip(), offset + token.map[0] + 1, sources.directive(token)
+        if not sources.fence_closed(token, lines):
+            self.add(rel, line, "unclosed", name=info.split()[0] if info else "code", mark=token.markup)
+        if named is None:
             return
-        name, _, argument = (part.strip() for part in info[1:].partition("}"))
+        name, argument = named
         options, body_start, body = sources.split_options(token.content)
         if isinstance(options, str):  # an error message
             self.add(rel, line + 1, "options", name=name, error=options)
@@ -464,9 +465,7 @@ class Checker:
             self.check_html(rel, line + 1 + body_start, body)
         else:
             found.objectives |= name == "admonition" and argument.lower().startswith("learning objectives")
-            self.check_directive(rel, line, name, argument, options, body)
-            if closed and name not in sources.NOT_MARKDOWN and depth < 20 and body.strip():
-                self.walk_markdown(rel, body, offset + token.map[0] + 1 + body_start, found, depth + 1)
+            self.check_directive(rel, line, name, argument, options, body)  # sources.walk goes on into its body
 
     def check_directive(self, rel: str, line: int, name: str, argument: str, options: dict, body: str) -> None:
         """The labels a directive defines; exercises, solutions and figures as the book needs them."""

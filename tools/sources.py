@@ -5,9 +5,9 @@
 - the configuration `_config.yml` (`book_config`) and the MyST Markdown parser it configures
   (`md_parser`: myst-parser's markdown-it set-up with the extensions the book enables);
 - the MyST sources git would commit under book/ and notebooks/ (`source_files`), listed or not;
-- the code cells of a MyST chapter with their lines and options (`code_cells`), and a directive's
-  options (`split_options`); the directives whose body is not Markdown (`NOT_MARKDOWN`); the
-  entries of the glossary (`glossary_entries`);
+- the block tokens of a page and of its directives' Markdown bodies, with file lines (`walk`); a
+  directive's name (`directive`) and options (`split_options`); the directives whose body is not
+  Markdown (`NOT_MARKDOWN`); the code cells of a chapter (`code_cells`); the glossary's entries;
 - the PDF's name, the printed width of a code line, the per-cell execution timeout and a chapter's
   time budget.
 """
@@ -216,6 +216,30 @@ def fence_closed(token, lines: list[str]) -> bool:
     last = lines[token.map[1] - 1].strip() if token.map[1] - 1 < len(lines) else ""
     mark = token.markup
     return token.map[1] - token.map[0] >= 2 and last.startswith(mark) and set(last) == {mark[0]}
+
+
+def directive(token) -> tuple[str, str] | None:
+    """(name, argument) of a directive (a ```` ```{name} argument ```` or `:::{name}` fence); None for other tokens."""
+    info = token.info.strip() if token.type in ("fence", "colon_fence") else ""
+    if not info.startswith("{") or "}" not in info:
+        return None
+    name, _, argument = info[1:].partition("}")
+    return name.strip(), argument.strip()
+
+
+def walk(text: str, md, offset: int = 0, depth: int = 0):
+    """Yield (token, lines, offset, depth) for each block token of MyST `text`, in reading order, and (parsed
+    in turn, as MyST does) for those of the Markdown body of each closed directive not in NOT_MARKDOWN:
+    `lines` are the lines the token's map counts, `offset` the file line (0-based) of their first, `depth`
+    how many directives it is inside."""
+    lines = text.splitlines()
+    for token in md.parse(text):
+        yield token, lines, offset, depth
+        named = directive(token)
+        if named and named[0] not in NOT_MARKDOWN and depth < 20 and token.map and fence_closed(token, lines):
+            _, skip, body = split_options(token.content)
+            if body.strip():
+                yield from walk(body, md, offset + token.map[0] + 1 + skip, depth + 1)
 
 
 @dataclass(frozen=True)

@@ -20,25 +20,16 @@ def formulas() -> list[tuple[str, str, str]]:
     MyST's own Markdown parser finds them (inside directives such as exercises too)."""
     import sources
 
-    md = sources.md_parser()
-    found = []
-
-    def walk(tokens: list, page: str) -> None:
-        for token in tokens:
-            info = token.info.strip() if token.type in ("fence", "colon_fence") else ""
-            name = info[1:].partition("}")[0].strip() if info.startswith("{") else ""
-            if token.type == "math_inline":
-                found.append((page, "inline", token.content))
-            elif token.type in ("math_block", "math_block_label", "amsmath"):
-                found.append((page, "block", token.content))
-            elif name == "math":
-                found.append((page, "block", sources.split_options(token.content)[2]))
-            elif name and name not in sources.NOT_MARKDOWN:
-                walk(md.parse(sources.split_options(token.content)[2]), page)  # a directive's body is Markdown
-            walk(token.children or [], page)
-
+    md, found = sources.md_parser(), []
     for path in sources.toc_files(ROOT):
-        walk(md.parse((ROOT / path).read_text(encoding="utf-8")), str(path))
+        for block, *_ in sources.walk((ROOT / path).read_text(encoding="utf-8"), md):
+            for token in [block, *(block.children or [])]:
+                if token.type == "math_inline":
+                    found.append((str(path), "inline", token.content))
+                elif token.type in ("math_block", "math_block_label", "amsmath"):
+                    found.append((str(path), "block", token.content))
+                elif (named := sources.directive(token)) and named[0] == "math":
+                    found.append((str(path), "block", sources.split_options(token.content)[2]))
     return found
 
 
