@@ -185,7 +185,7 @@ def fit_file(path: Path) -> list[str]:
             continue
         lines[first:end] = fit_code("\n".join(code), RUFF).split("\n")
     path.write_text("\n".join(lines), encoding="utf-8")
-    text = cells_as_python(path.read_text(encoding="utf-8")).splitlines()
+    text = cells_as_python("\n".join(lines)).splitlines()
     return [f"{path}:{i + 1}: still {len(line)} characters" for i, line in enumerate(text) if len(line) > CODE_WIDTH]
 
 
