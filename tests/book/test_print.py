@@ -13,7 +13,7 @@ from conftest import ROOT, run_build
 from minibook import FRONT
 
 WIDE = "x = [1, 2, 3]  # a line of exactly eighty-eight characters, to see that it fits the page"
-assert len(WIDE) == 88  # tools/check.py's CODE_WIDTH
+assert len(WIDE) == 88  # tools/sources.py's CODE_WIDTH
 LECTURE = (
     FRONT
     + f"""
