@@ -40,22 +40,14 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sources  # noqa: E402
 from offline import go_offline, network_hint  # noqa: E402
-from sources import (  # noqa: E402
-    CHAPTER_BUDGET_SECONDS,
-    PDF_NAME,
-    book_config,
-    cell_timeout,
-    code_cell_lines,
-    lecture_chapters,
-    read_notebook,
-    toc_files,
-)
+from sources import book_config, code_cell_lines, read_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+EXCEPTION = re.compile(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b.*:")  # a traceback's last line
 BROKEN_LINK = re.compile(r"^\(\s*(\S+): line\s+(\d+)\)\s+broken\s+(\S+)\s+-\s+(.*)$")  # Sphinx linkcheck
-PREVIEW_DIR = "preview"  # under _build/
 BACK_MATTER = ("book/glossary", "book/bibliography")  # built with a preview so {term} and {cite} resolve
 # Sphinx warnings about a target that is not in the pages a preview builds
 OUTSIDE = re.compile(
@@ -94,34 +86,24 @@ def invalidate_if_package_changed(root: Path, build_dir: Path) -> bool:
 def summarise(log: str, root: Path) -> list[str]:
     """One line per problem found in a Sphinx/myst-nb log: where, and what to do."""
     problems: list[str] = []
-    lines = [ANSI.sub("", line) for line in log.splitlines()]
+    lines = log.splitlines()
     for i, line in enumerate(lines):
         where = line.split(": WARNING:")[0].split(": ERROR:")[0]
         rel = where.replace(str(root) + os.sep, "")
         if "Executing notebook failed" in line:
-            error = next(
-                (
-                    m
-                    for m in lines[i:]
-                    if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b.*:", m)
-                    and "CellExecutionError" not in m
-                    and "Traceback" not in m
-                ),
-                "see the log",
-            )
+            found = (m for m in lines[i:] if EXCEPTION.match(m) and not re.search("CellExecutionError|Traceback", m))
+            error = next(found, "see the log")
             problems.append(f"{rel}: a code cell raised {error.strip()} — reproduce with make chapter CHAPTER={rel}")
         elif "Execution Failed with traceback" in line or "CellTimeoutError" in line:
             problems.append(
-                f"{rel}: a code cell timed out — make it faster (budget: {CHAPTER_BUDGET_SECONDS} s a chapter)"
+                f"{rel}: a code cell timed out — make it faster (budget: {sources.CHAPTER_BUDGET_SECONDS} s a chapter)"
             )
         elif broken := BROKEN_LINK.match(line):
             doc, number, url, reason = broken.groups()
             problems.append(f"{doc}:{number}: broken link {url} ({reason.strip()[:120]}) — fix or remove the link")
         elif match := re.match(r"^sphinx\.errors\.(?:ConfigError|ExtensionError): (.+)$", line):
             problems.append(match.group(1).strip())  # a bad configuration value or a failing extension
-        elif "WARNING:" in line or "ERROR:" in line:
-            if "Executing notebook" in line:
-                continue
+        elif ("WARNING:" in line or "ERROR:" in line) and "Executing notebook" not in line:
             problems.append(line.replace(str(root) + os.sep, "").strip())
     return list(dict.fromkeys(problems))
 
@@ -143,16 +125,18 @@ KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 LATEX_ENV = {"LATEXMKOPTS": "-xelatex"}
 
 
-def run_cells(nb, cwd: Path, timeout: int, on_cell=None, allow_errors: bool = False) -> Exception | None:
+def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
     """Execute a notebook in place in a fresh kernel: how the build, `make chapter` and `make bench` run code.
 
-    The kernel is the one the notebook names, with THREAD_ENV; a cell may run `timeout` s. on_cell(index,
-    seconds) follows each code cell that ran to its end. Returns the error that stopped the run, or None.
+    The kernel is the one the notebook names, with THREAD_ENV; a cell may run `timeout` s unless the
+    notebook's `execution` metadata says otherwise (as jupyter-cache, which myst-nb uses, reads it).
+    on_cell(index, seconds) follows each code cell that ran to its end. Returns what stopped the run, or None.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     started: dict[int, float] = {}
+    execution = nb.metadata.get("execution") or {}
 
     def executed(cell, cell_index: int, execute_reply) -> None:
         if on_cell is not None:
@@ -160,8 +144,8 @@ def run_cells(nb, cwd: Path, timeout: int, on_cell=None, allow_errors: bool = Fa
 
     client = NotebookClient(
         nb,
-        timeout=timeout,
-        allow_errors=allow_errors,
+        timeout=execution.get("timeout", timeout),
+        allow_errors=execution.get("allow_errors", False),
         kernel_name=(nb.metadata.get("kernelspec") or {}).get("name", "python3"),
         extra_arguments=KERNEL_QUIET,
         record_timing=False,  # as jupyter-cache executes: no timestamps in the cached notebook
@@ -218,11 +202,8 @@ def execute_chapter(path: str, timeout: int) -> tuple[str, object, float, tuple[
     The error is (name, message): an exception may not pickle back from the worker.
     """
     nb = read_notebook(Path(path))
-    execution = nb.metadata.get("execution") or {}  # a chapter's own settings win, as in jupyter-cache
     start = time.perf_counter()
-    err = run_cells(
-        nb, Path(path).parent, execution.get("timeout", timeout), None, execution.get("allow_errors", False)
-    )
+    err = run_cells(nb, Path(path).parent, timeout)
     return path, nb, time.perf_counter() - start, None if err is None else cell_error(err)
 
 
@@ -242,14 +223,11 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
             todo.append(chapter)
     if not todo:
         return []
-    print(
-        f"Executing {len(todo)} chapter(s) with {min(workers, len(todo))} worker(s): "
-        + ", ".join(str(c) for c in todo),
-        flush=True,
-    )
+    workers = min(workers, len(todo))
+    print(f"Executing {len(todo)} chapter(s) with {workers} worker(s): {', '.join(map(str, todo))}", flush=True)
     problems = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-        futures = [pool.submit(execute_chapter, str(root / c), cell_timeout(root)) for c in todo]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(execute_chapter, str(root / c), sources.cell_timeout(root)) for c in todo]
         for chapter, future in zip(todo, futures, strict=True):
             path, nb, seconds, error = future.result()
             if error is not None:
@@ -264,7 +242,7 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
 
 def chapters_in_toc(root: Path) -> list[Path]:
     """MyST notebooks listed in _toc.yml (pages with code cells)."""
-    return [p for p in toc_files(root) if p.suffix == ".md" and "{code-cell}" in (root / p).read_text("utf8")]
+    return [p for p in sources.toc_files(root) if p.suffix == ".md" and "{code-cell}" in (root / p).read_text("utf8")]
 
 
 def latex_errors(latex_dir: Path) -> list[str]:
@@ -284,7 +262,7 @@ def latex_errors(latex_dir: Path) -> list[str]:
 def jupyter_book(
     root: Path, builder: str, output: Path, log_path: Path, options: tuple[str, ...], echo: bool, env: dict
 ) -> tuple[int, str]:
-    """Run `jupyter-book build`, echo its output if asked, and keep the log (without colour codes)."""
+    """Run `jupyter-book build`, echo its output if asked; keep and return the log without colour codes."""
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", builder]
     proc = subprocess.Popen(
         [*cmd, "--path-output", str(output), *options],
@@ -300,10 +278,10 @@ def jupyter_book(
         captured.append(line)
         if echo:
             sys.stdout.write(line)
-    rc = proc.wait()
+    rc, text = proc.wait(), ANSI.sub("", "".join(captured))
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_path.write_text(ANSI.sub("", "".join(captured)), encoding="utf-8")
-    return rc, "".join(captured)
+    log_path.write_text(text, encoding="utf-8")
+    return rc, text
 
 
 def failed(title: str, problems: list[str], log: Path | None = None) -> int:
@@ -345,9 +323,8 @@ def overlay_config(root: Path, build_dir: Path, out: Path, **sphinx_config: obje
 def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     """Execute one chapter and build its page with the glossary and bibliography; print the file to open."""
     start = time.perf_counter()
-    path = chapter if chapter.is_absolute() else Path.cwd() / chapter
     try:
-        rel = path.resolve().relative_to(root)
+        rel = chapter.resolve().relative_to(root)
     except ValueError:
         print(f"{chapter}:1: not a page of the book at {root}", file=sys.stderr)
         return 2
@@ -358,14 +335,13 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     failures = preexecute(root, build_dir, [rel] if "{code-cell}" in (root / rel).read_text("utf8") else [], 1)
     if failures:
         return failed(f"PREVIEW FAILED: {rel}'s code does not run:", failures)
-    out = build_dir / PREVIEW_DIR
-    out.mkdir(parents=True, exist_ok=True)
+    out = build_dir / "preview"
+    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(overlay_config(root, build_dir, out)))
     back = [name for name in BACK_MATTER if name != docname and (root / f"{name}.md").is_file()]
     toc = {"format": "jb-book", "root": docname, **({"chapters": [{"file": name} for name in back]} if back else {})}
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
-    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(overlay_config(root, build_dir, out)))
     rc, log = jupyter_book(root, "html", out, out / "build.log", options, echo=False, env={})
-    lines = [ANSI.sub("", line) for line in log.splitlines()]
+    lines = log.splitlines()
     outside = [line for line in lines if ("WARNING" in line or "ERROR" in line) and OUTSIDE.search(line)]
     problems = summarise("\n".join(line for line in lines if line not in outside), root)
     elapsed = time.perf_counter() - start
@@ -385,12 +361,6 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     return 0
 
 
-def pdf_pages(pdf: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60).stdout
-    match = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
-    return int(match.group(1)) if match else 0
-
-
 # A handout starts with its title on the first page of text: no title page, no table of contents.
 HANDOUT_LATEX = {
     "extraclassoptions": "openany,oneside",
@@ -405,6 +375,8 @@ def edition_handouts(
     root: Path, build_dir: Path, edition: str, chapters: list[Path], jobs: int
 ) -> tuple[list[str], list]:
     """One edition's handouts: (problems, [(pages, bytes)] of each)."""
+    from pdf_check import page_count
+
     made = []
     out = build_dir / "handouts" / edition
     latex = out / "_build" / "latex"
@@ -445,7 +417,7 @@ def edition_handouts(
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(pdf, target)
-        made.append((pdf_pages(pdf), pdf.stat().st_size))
+        made.append((page_count(pdf), pdf.stat().st_size))
     return [], made
 
 
@@ -458,8 +430,9 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
     to _build/html/_handouts/, which each chapter page links.
     """
     start = time.perf_counter()
-    chapters = lecture_chapters(root)
-    failures = preexecute(root, build_dir, [c for c in chapters if c in chapters_in_toc(root)], jobs)
+    chapters = sources.lecture_chapters(root)
+    notebooks = set(chapters_in_toc(root))
+    failures = preexecute(root, build_dir, [c for c in chapters if c in notebooks], jobs)
     if failures:
         return failed("HANDOUTS FAILED: a chapter's code does not run:", failures)
     # The editions build in parallel: their Sphinx runs are single-threaded and share nothing but
@@ -498,7 +471,7 @@ def build(root: Path, output: Path, out: Path, target: str, edition: str, jobs: 
     rc, log = jupyter_book(root, builder, out, log_path, options, echo=True, env=LATEX_ENV)
     elapsed = time.perf_counter() - start
     problems = summarise(log, root)
-    pdf = out_build / "latex" / PDF_NAME
+    pdf = out_build / "latex" / sources.PDF_NAME
     if builder == "pdflatex" and (rc != 0 or not pdf.exists()):
         problems += latex_errors(out_build / "latex")
     if rc != 0 or problems:
@@ -509,7 +482,7 @@ def build(root: Path, output: Path, out: Path, target: str, edition: str, jobs: 
     elif builder == "html":
         print(f"\nBuilt the {edition} edition's HTML in {elapsed:.0f} s. Open: {out_build / 'html' / 'index.html'}")
     else:
-        final = build_dir / "pdf" / (PDF_NAME if out == output else PDF_NAME.replace(".pdf", f"-{edition}.pdf"))
+        final = build_dir / "pdf" / (pdf.name if out == output else pdf.name.replace(".pdf", f"-{edition}.pdf"))
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(pdf, final)
         print(f"\nBuilt the {edition} edition's PDF in {elapsed:.0f} s: {final}")
