@@ -27,9 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 0.05  # relative difference of a glued value that is reported
-# Seconds for one chapter on one device (ten times sources.CHAPTER_BUDGET_SECONDS): a plain script, not the
-# build's kernel with its per-cell limit; the `run` step imports none of the book's tools.
-CHAPTER_TIMEOUT = 600
+CHAPTER_TIMEOUT = 600  # seconds for one chapter on one device: 10 x sources.CHAPTER_BUDGET_SECONDS, as a script
 JOBS = max(1, (os.cpu_count() or 2) // 2)  # chapter runs at once
 
 
@@ -134,20 +132,9 @@ def differences(cpu: dict, gpu: dict) -> list[str]:
     return found
 
 
-def no_cuda() -> bool:
-    """True, after one line saying so, when torch sees no CUDA device."""
-    import torch
-
-    if not torch.cuda.is_available():
-        print("gpu-check: skipped, no CUDA device here (torch.cuda.is_available() is False)")
-    return not torch.cuda.is_available()
-
-
 def run(chapters_json: Path, jobs: int) -> int:
     import torch
 
-    if no_cuda():
-        return 0
     chapters = [c["path"] for c in json.loads(chapters_json.read_text(encoding="utf-8"))["chapters"]]
     print(f"gpu-check: {len(chapters)} chapters on {torch.cuda.get_device_name(0)} and on the CPU, {jobs} at a time")
     tasks = [(path, device) for path in chapters for device in ("cuda", "cpu")]
@@ -198,10 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "export":
         print(export(args.out))
         return 0
+    import torch  # the whole check: skip before exporting anything when there is no GPU
+
+    if not torch.cuda.is_available():
+        print("gpu-check: skipped, no CUDA device here (torch.cuda.is_available() is False)")
+        return 0
     if args.step == "run":
         return run(args.chapters_json, args.jobs)
-    if no_cuda():  # the whole check: skip before exporting anything when there is no GPU
-        return 0
     return run(export(ROOT / "_build" / "gpu-check"), JOBS)
 
 
