@@ -130,13 +130,17 @@ def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
 
     The kernel is the one the notebook names, with THREAD_ENV; a cell may run `timeout` s unless the
     notebook's `execution` metadata says otherwise (as jupyter-cache, which myst-nb uses, reads it).
-    on_cell(index, seconds) follows each code cell that ran to its end. Returns what stopped the run, or None.
+    on_cell(index, seconds) follows each code cell that ran to its end, a failing one too. Returns what stopped
+    the run, or None.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     started: dict[int, float] = {}
     execution = nb.metadata.get("execution") or {}
+
+    def start(cell, cell_index: int) -> None:
+        started[cell_index] = time.perf_counter()
 
     def executed(cell, cell_index: int, execute_reply) -> None:
         if on_cell is not None:
@@ -150,7 +154,7 @@ def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
         extra_arguments=KERNEL_QUIET,
         record_timing=False,  # as jupyter-cache executes: no timestamps in the cached notebook
         resources={"metadata": {"path": str(cwd)}},
-        on_cell_start=lambda cell, cell_index: started.__setitem__(cell_index, time.perf_counter()),
+        on_cell_start=start,
         on_cell_executed=executed,
     )
     try:
