@@ -7,7 +7,6 @@ and the sum of pure cell execution time (every chapter run once in a fresh kerne
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,12 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import jupytext
-from nbclient import NotebookClient
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build  # noqa: E402
-from sources import CELL_TIMEOUT, CHAPTER_BUDGET_SECONDS, lecture_chapters  # noqa: E402
+from build import cell_error, run_cells  # noqa: E402
+from offline import go_offline  # noqa: E402
+from sources import CELL_TIMEOUT, CHAPTER_BUDGET_SECONDS, lecture_chapters, read_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 COPY = ["_config.yml", "_toc.yml", "references.bib", "book", "src", "tools"]
@@ -40,23 +37,15 @@ def timed_build(root: Path) -> float:
 
 
 def cell_seconds(chapter: Path) -> float:
-    """Execute a chapter cell by cell and sum the time spent inside cells."""
-    nb = jupytext.read(chapter)
-    client = NotebookClient(
-        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}
-    )
-    total = 0.0
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code":
-                start = time.perf_counter()
-                client.execute_cell(cell, index)
-                total += time.perf_counter() - start
-    return total
+    """Execute a chapter as the build does and sum the time spent inside its cells."""
+    seconds: list[float] = []
+    err = run_cells(read_notebook(chapter), chapter.parent, CELL_TIMEOUT, lambda _, elapsed: seconds.append(elapsed))
+    if err is not None:
+        sys.exit(f"{chapter}: a code cell failed during the benchmark: {': '.join(cell_error(err))}")
+    return sum(seconds)
 
 
 def main() -> int:
-    os.environ.update(build.THREAD_ENV)  # the same one-thread kernels as the build
     chapters = lecture_chapters(ROOT)
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="mlsafety-bench-") as tmp:
@@ -70,6 +59,7 @@ def main() -> int:
         rows.append((f"rebuild after a prose edit ({chapters[-1].name})", timed_build(root)))
         target.write_text(target.read_text() + "\n```{code-cell} ipython3\nprint('benchmark edit')\n```\n")
         rows.append((f"rebuild after a code edit ({chapters[-1].name})", timed_build(root)))
+        go_offline()  # as the build runs the cells
         per_chapter = [(str(c), cell_seconds(root / c)) for c in chapters]
     rows.append(("sum of pure cell execution, all chapters", sum(s for _, s in per_chapter)))
     budget = CHAPTER_BUDGET_SECONDS

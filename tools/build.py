@@ -10,13 +10,13 @@
 What this adds to `jupyter-book build`:
 - strict Sphinx flags (-W -n --keep-going): any warning fails the build;
 - the network is off while chapters execute (tools/offline.py), so a cell that downloads fails;
-- chapters whose code changed are executed first, in parallel (one process per core, one
-  thread each: measured 1.7x faster than serial on 2 cores), into the cache Sphinx reads;
-  a failing cell is reported as `path:line` of its first line of code, with its error, before
-  Sphinx starts;
+- chapters whose code changed are executed first (`run_cells`, the one way the tools run the
+  book's code), in parallel (one process per core, one thread each: measured 1.7x faster than
+  serial on 2 cores), into the cache Sphinx reads; a failing cell is reported as `path:line` of
+  its first line of code, with its error, before Sphinx starts;
 - the execution cache is cleared when `src/mlsafety` changed since the last build (the cache
   hashes cell sources only, so it cannot see a change in the imported library);
-- the log is kept in <output>/_build/build.log and, on failure, a summary names each file
+- the log is kept in <output>/_build/build-<target>.log and, on failure, a summary names each file
   with a problem (a failing cell, a broken reference, an unknown citation) and what to do;
 - for PDF, a stale `_build/latex` is removed first and the PDF is copied to a stable path;
 - `preview` builds one chapter's page with the glossary and the bibliography (so terms and
@@ -40,16 +40,14 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sources  # noqa: E402
 from offline import go_offline, network_hint  # noqa: E402
-from sources import CELL_TIMEOUT, CHAPTER_BUDGET_SECONDS, PDF_NAME, lecture_chapters, toc_files  # noqa: E402
+from sources import book_config, code_cell_lines, read_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+EXCEPTION = re.compile(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b.*:")  # a traceback's last line
 BROKEN_LINK = re.compile(r"^\(\s*(\S+): line\s+(\d+)\)\s+broken\s+(\S+)\s+-\s+(.*)$")  # Sphinx linkcheck
-# Kernels started by our tools log only errors: no "Kernel is running over TCP without encryption"
-# (the Makefile also writes this setting into the venv's IPython config, which jupyter-cache's kernels read).
-KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
-PREVIEW_DIR = "preview"  # under _build/
 BACK_MATTER = ("book/glossary", "book/bibliography")  # built with a preview so {term} and {cite} resolve
 # Sphinx warnings about a target that is not in the pages a preview builds
 OUTSIDE = re.compile(
@@ -88,34 +86,24 @@ def invalidate_if_package_changed(root: Path, build_dir: Path) -> bool:
 def summarise(log: str, root: Path) -> list[str]:
     """One line per problem found in a Sphinx/myst-nb log: where, and what to do."""
     problems: list[str] = []
-    lines = [ANSI.sub("", line) for line in log.splitlines()]
+    lines = log.splitlines()
     for i, line in enumerate(lines):
         where = line.split(": WARNING:")[0].split(": ERROR:")[0]
         rel = where.replace(str(root) + os.sep, "")
         if "Executing notebook failed" in line:
-            error = next(
-                (
-                    m
-                    for m in lines[i:]
-                    if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b.*:", m)
-                    and "CellExecutionError" not in m
-                    and "Traceback" not in m
-                ),
-                "see the log",
-            )
+            found = (m for m in lines[i:] if EXCEPTION.match(m) and not re.search("CellExecutionError|Traceback", m))
+            error = next(found, "see the log")
             problems.append(f"{rel}: a code cell raised {error.strip()} — reproduce with make chapter CHAPTER={rel}")
         elif "Execution Failed with traceback" in line or "CellTimeoutError" in line:
             problems.append(
-                f"{rel}: a code cell timed out — make it faster (budget: {CHAPTER_BUDGET_SECONDS} s a chapter)"
+                f"{rel}: a code cell timed out — make it faster (budget: {sources.CHAPTER_BUDGET_SECONDS} s a chapter)"
             )
         elif broken := BROKEN_LINK.match(line):
             doc, number, url, reason = broken.groups()
             problems.append(f"{doc}:{number}: broken link {url} ({reason.strip()[:120]}) — fix or remove the link")
         elif match := re.match(r"^sphinx\.errors\.(?:ConfigError|ExtensionError): (.+)$", line):
             problems.append(match.group(1).strip())  # a bad configuration value or a failing extension
-        elif "WARNING:" in line or "ERROR:" in line:
-            if "Executing notebook" in line:
-                continue
+        elif ("WARNING:" in line or "ERROR:" in line) and "Executing notebook" not in line:
             problems.append(line.replace(str(root) + os.sep, "").strip())
     return list(dict.fromkeys(problems))
 
@@ -129,45 +117,71 @@ THREAD_ENV = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     "PYTHONHASHSEED": "0",
 }
+# Our kernels log only errors: no "Kernel is running over TCP without encryption" (the Makefile also
+# writes this setting into the venv's IPython config, which the kernels myst-nb starts read).
+KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 # Sphinx's LaTeX Makefile runs `latexmk -pdf`, which with xelatex writes a PDF on every pass;
 # `-xelatex` (its documented LATEXMKOPTS, latexmk >= 4.52b) writes .xdv and converts once.
 LATEX_ENV = {"LATEXMKOPTS": "-xelatex"}
 
 
-def execution_settings(root: Path) -> tuple[str, int]:
-    """(cache mode, per-cell timeout) from _config.yml."""
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
-    execute = config.get("execute") or {}
-    return str(execute.get("execute_notebooks", "cache")), int(execute.get("timeout", CELL_TIMEOUT))
+def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
+    """Execute a notebook in place in a fresh kernel: how the build, `make chapter` and `make bench` run code.
+
+    The kernel is the one the notebook names, with THREAD_ENV; a cell may run `timeout` s unless the
+    notebook's `execution` metadata says otherwise (as jupyter-cache, which myst-nb uses, reads it).
+    on_cell(index, seconds) follows each code cell that ran to its end, a failing one too. Returns what stopped
+    the run, or None.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    started: dict[int, float] = {}
+    execution = nb.metadata.get("execution") or {}
+
+    def start(cell, cell_index: int) -> None:
+        started[cell_index] = time.perf_counter()
+
+    def executed(cell, cell_index: int, execute_reply) -> None:
+        if on_cell is not None:
+            on_cell(cell_index, time.perf_counter() - started[cell_index])
+
+    client = NotebookClient(
+        nb,
+        timeout=execution.get("timeout", timeout),
+        allow_errors=execution.get("allow_errors", False),
+        kernel_name=(nb.metadata.get("kernelspec") or {}).get("name", "python3"),
+        extra_arguments=KERNEL_QUIET,
+        record_timing=False,  # as jupyter-cache executes: no timestamps in the cached notebook
+        resources={"metadata": {"path": str(cwd)}},
+        on_cell_start=start,
+        on_cell_executed=executed,
+    )
+    try:
+        client.execute(env={**os.environ, **THREAD_ENV})
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        return err
+    return None
 
 
-def read_notebook(path: Path):
-    """Read a MyST notebook exactly as myst-nb does, so the cache keys match."""
-    from myst_nb.core.read import read_myst_markdown_notebook
-
-    return read_myst_markdown_notebook(path.read_text("utf8"), add_source_map=True, path=str(path))
+def one_line(text: object) -> str:
+    return " ".join(ANSI.sub("", str(text)).split())
 
 
-def code_cell_lines(path: Path, nb) -> dict[int, int]:
-    """{notebook cell index: 1-based line in the .md of the cell's first line of code} for code cells."""
-    lines = path.read_text("utf8").splitlines()
-    found = {}
-    for index, (cell, fence) in enumerate(zip(nb.cells, nb.metadata.get("source_map", []), strict=False)):
-        if cell.cell_type != "code":
-            continue
-        first = next((line.rstrip() for line in cell.source.splitlines() if line.strip()), None)
-        found[index] = next(
-            (k + 1 for k in range(fence, len(lines)) if first is not None and lines[k].rstrip() == first),
-            fence,  # the fence itself (source_map is 1-based) if the cell is empty
-        )
-    return found
+def cell_error(err: Exception) -> tuple[str, str]:
+    """(name, message) of what stopped a run: a cell's exception, or CellTimeoutError."""
+    if "Timeout" in type(err).__name__:
+        return "CellTimeoutError", str(err)
+    lines = str(err).strip().splitlines()
+    return getattr(err, "ename", type(err).__name__), str(getattr(err, "evalue", lines[-1] if lines else ""))
 
 
 def failing_cell(nb) -> int | None:
     """Index of the cell that raised (it has an error output) or, after a timeout, the first not run."""
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     for index, cell in code:
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+        expected = "raises-exception" in cell.metadata.get("tags", [])
+        if not expected and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return index
     return next((i for i, c in code if c.get("execution_count") is None), None)
 
@@ -175,37 +189,26 @@ def failing_cell(nb) -> int | None:
 def cell_failure(chapter: str, path: Path, nb, error: tuple[str, str]) -> list[str]:
     """`chapter:line: a code cell raised X: message — reproduce with make chapter ...`, and the offline rule."""
     index = failing_cell(nb)
-    line = code_cell_lines(path, nb).get(index, 1) if index is not None else 1
-    where = f"{chapter}:{line}"
+    where = f"{chapter}:{code_cell_lines(path, nb).get(index, 1) if index is not None else 1}"
     reproduce = f"reproduce with make chapter CHAPTER={chapter}"
     name, value = error
     if name == "CellTimeoutError":
         return [f"{where}: a code cell timed out (limit per cell in _config.yml) — {reproduce}"]
-    value = " ".join(ANSI.sub("", str(value)).split())
-    problems = [f"{where}: a code cell raised {name}: {value} — {reproduce}"]
+    problems = [f"{where}: a code cell raised {name}: {one_line(value)} — {reproduce}"]
     if hint := network_hint(f"{name}: {value}"):
         problems.append(f"{where}: {hint}")
     return problems
 
 
 def execute_chapter(path: str, timeout: int) -> tuple[str, object, float, tuple[str, str] | None]:
-    """Run one chapter in a fresh kernel (in a worker process); return (path, nb, seconds, error)."""
-    from jupyter_cache.executors.utils import single_nb_execution
+    """Run one chapter as myst-nb would (in a worker process); return (path, nb, seconds, error).
 
-    os.environ.update(THREAD_ENV)
+    The error is (name, message): an exception may not pickle back from the worker.
+    """
     nb = read_notebook(Path(path))
-    result = single_nb_execution(
-        nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False, meta_override=True
-    )
-    error = None
-    if result.err is not None:  # (name, message): an exception may not pickle back from the worker
-        err = result.err
-        if "Timeout" in type(err).__name__:
-            error = ("CellTimeoutError", "")
-        else:
-            lines = str(err).strip().splitlines()
-            error = (getattr(err, "ename", type(err).__name__), getattr(err, "evalue", lines[-1] if lines else ""))
-    return path, result.nb, result.time, error
+    start = time.perf_counter()
+    err = run_cells(nb, Path(path).parent, timeout)
+    return path, nb, time.perf_counter() - start, None if err is None else cell_error(err)
 
 
 def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) -> list[str]:
@@ -213,8 +216,7 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    mode, timeout = execution_settings(root)
-    if mode != "cache":
+    if (book_config(root).get("execute") or {}).get("execute_notebooks", "cache") != "cache":
         return []
     cache = get_cache(str(build_dir / ".jupyter_cache"))
     todo = []
@@ -225,14 +227,11 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
             todo.append(chapter)
     if not todo:
         return []
-    print(
-        f"Executing {len(todo)} chapter(s) with {min(workers, len(todo))} worker(s): "
-        + ", ".join(str(c) for c in todo),
-        flush=True,
-    )
+    workers = min(workers, len(todo))
+    print(f"Executing {len(todo)} chapter(s) with {workers} worker(s): {', '.join(map(str, todo))}", flush=True)
     problems = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-        futures = [pool.submit(execute_chapter, str(root / c), timeout) for c in todo]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(execute_chapter, str(root / c), sources.cell_timeout(root)) for c in todo]
         for chapter, future in zip(todo, futures, strict=True):
             path, nb, seconds, error = future.result()
             if error is not None:
@@ -247,7 +246,7 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
 
 def chapters_in_toc(root: Path) -> list[Path]:
     """MyST notebooks listed in _toc.yml (pages with code cells)."""
-    return [p for p in toc_files(root) if p.suffix == ".md" and "{code-cell}" in (root / p).read_text("utf8")]
+    return [p for p in sources.toc_files(root) if p.suffix == ".md" and "{code-cell}" in (root / p).read_text("utf8")]
 
 
 def latex_errors(latex_dir: Path) -> list[str]:
@@ -265,46 +264,48 @@ def latex_errors(latex_dir: Path) -> list[str]:
 
 
 def jupyter_book(
-    root: Path,
-    builder: str,
-    output: Path,
-    log_path: Path,
-    options: tuple[str, ...] = ("-W", "-n", "--keep-going"),
-    echo: bool = True,
-    extra_env: dict[str, str] | None = None,
+    root: Path, builder: str, output: Path, log_path: Path, options: tuple[str, ...], echo: bool, env: dict
 ) -> tuple[int, str]:
-    """Run the build (strict by default), echo its output, and keep the log."""
-    cmd = [
-        str(Path(sys.executable).parent / "jupyter-book"),
-        "build",
-        str(root),
-        "--builder",
-        builder,
-        "--path-output",
-        str(output),
-        *options,
-    ]
-    env = dict(os.environ, **THREAD_ENV, **(extra_env or {}))
+    """Run `jupyter-book build`, echo its output if asked; keep and return the log without colour codes."""
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", builder]
     proc = subprocess.Popen(
-        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        [*cmd, "--path-output", str(output), *options],
+        cwd=root,
+        env={**os.environ, **THREAD_ENV, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
     )
     captured = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
+    for line in proc.stdout or ():
         captured.append(line)
         if echo:
             sys.stdout.write(line)
-    rc = proc.wait()
-    text = "".join(captured)
+    rc, text = proc.wait(), ANSI.sub("", "".join(captured))
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_path.write_text(ANSI.sub("", text), encoding="utf-8")
+    log_path.write_text(text, encoding="utf-8")
     return rc, text
 
 
+def failed(title: str, problems: list[str], log: Path | None = None) -> int:
+    """Print a failure and one line per problem on stderr; return the exit status, 1."""
+    print(f"\n{title}", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    if log is not None:
+        print(f"Full log: {log}", file=sys.stderr)
+    return 1
+
+
+def sphinx_values(root: Path) -> dict:
+    """`sphinx: config:` of _config.yml."""
+    return (book_config(root).get("sphinx") or {}).get("config") or {}
+
+
 def configured_edition(root: Path) -> str:
-    """The edition _config.yml builds (sphinx: config: book_edition), `student` if unset."""
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
-    return str(((config.get("sphinx") or {}).get("config") or {}).get("book_edition", "student"))
+    """The edition _config.yml builds (book_edition), `student` if unset."""
+    return str(sphinx_values(root).get("book_edition", "student"))
 
 
 def overlay_config(root: Path, build_dir: Path, out: Path, **sphinx_config: object) -> Path:
@@ -312,7 +313,7 @@ def overlay_config(root: Path, build_dir: Path, out: Path, **sphinx_config: obje
 
     jupyter-book takes a whole other config file (`--config`), not single overrides, so this writes one.
     """
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    config = book_config(root)
     config.setdefault("execute", {})["cache"] = str(build_dir / ".jupyter_cache")  # share the book's cache
     sphinx = config.setdefault("sphinx", {})
     for name, folder in (sphinx.get("local_extensions") or {}).items():  # relative to the config file
@@ -326,9 +327,8 @@ def overlay_config(root: Path, build_dir: Path, out: Path, **sphinx_config: obje
 def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     """Execute one chapter and build its page with the glossary and bibliography; print the file to open."""
     start = time.perf_counter()
-    path = chapter if chapter.is_absolute() else Path.cwd() / chapter
     try:
-        rel = path.resolve().relative_to(root)
+        rel = chapter.resolve().relative_to(root)
     except ValueError:
         print(f"{chapter}:1: not a page of the book at {root}", file=sys.stderr)
         return 2
@@ -338,41 +338,31 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     docname = rel.with_suffix("").as_posix()
     failures = preexecute(root, build_dir, [rel] if "{code-cell}" in (root / rel).read_text("utf8") else [], 1)
     if failures:
-        print(f"\nPREVIEW FAILED: {rel}'s code does not run:", file=sys.stderr)
-        for problem in failures:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    out = build_dir / PREVIEW_DIR
-    out.mkdir(parents=True, exist_ok=True)
+        return failed(f"PREVIEW FAILED: {rel}'s code does not run:", failures)
+    out = build_dir / "preview"
+    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(overlay_config(root, build_dir, out)))
     back = [name for name in BACK_MATTER if name != docname and (root / f"{name}.md").is_file()]
     toc = {"format": "jb-book", "root": docname, **({"chapters": [{"file": name} for name in back]} if back else {})}
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
-    options = ("-n", "-q", "--toc", str(out / "_toc.yml"), "--config", str(overlay_config(root, build_dir, out)))
-    rc, log = jupyter_book(root, "html", out, out / "build.log", options, echo=False)
-    lines = [ANSI.sub("", line) for line in log.splitlines()]
+    rc, log = jupyter_book(root, "html", out, out / "build.log", options, echo=False, env={})
+    lines = log.splitlines()
     outside = [line for line in lines if ("WARNING" in line or "ERROR" in line) and OUTSIDE.search(line)]
-    problems = [p for p in summarise("\n".join(line for line in lines if line not in outside), root)]
+    problems = summarise("\n".join(line for line in lines if line not in outside), root)
     elapsed = time.perf_counter() - start
     page = out / "_build" / "html" / f"{docname}.html"
     if rc != 0 or problems or not page.exists():
-        print(f"\nPREVIEW FAILED ({elapsed:.0f} s). Problems:", file=sys.stderr)
         last = next(
             (line.strip() for line in reversed(lines) if re.match(r"^\w+(\.\w+)*(Error|Exception): ", line)), ""
         )
-        for problem in problems or [f"jupyter-book exited with {rc} ({last}); see {out / 'build.log'}"]:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return failed(
+            f"PREVIEW FAILED ({elapsed:.0f} s). Problems:",
+            problems or [f"jupyter-book exited with {rc} ({last}); see {out / 'build.log'}"],
+        )
     mine = [line for line in outside if line.startswith((f"{root / rel}:", f"{rel}:"))]
     if mine:  # the glossary's links to other chapters are not counted
         print(f"{len(mine)} reference(s) point outside this page (they resolve in the whole book)")
     print(f"Built the preview of {rel} in {elapsed:.1f} s. Open: {page}")
     return 0
-
-
-def pdf_pages(pdf: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60).stdout
-    match = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
-    return int(match.group(1)) if match else 0
 
 
 # A handout starts with its title on the first page of text: no title page, no table of contents.
@@ -388,7 +378,9 @@ HANDOUT_LATEX = {
 def edition_handouts(
     root: Path, build_dir: Path, edition: str, chapters: list[Path], jobs: int
 ) -> tuple[list[str], list]:
-    """One edition's handouts: (problems, [(edition, chapter, pages, bytes)])."""
+    """One edition's handouts: (problems, [(pages, bytes)] of each)."""
+    from pdf_check import page_count
+
     made = []
     out = build_dir / "handouts" / edition
     latex = out / "_build" / "latex"
@@ -397,28 +389,24 @@ def edition_handouts(
     # left the book must not be made.
     for tex in latex.glob("*.tex"):
         tex.unlink()
-    overlay = overlay_config(root, build_dir, out, book_edition=edition, book_handout=True)
-    config = yaml.safe_load(overlay.read_text(encoding="utf-8"))
-    sphinx = config["sphinx"]["config"]
-    sphinx["latex_toplevel_sectioning"] = "section"  # a handout is an article: sections, no chapter pages
-    sphinx["jblatex_captions_to_parts"] = False  # else sphinx-jupyterbook-latex makes parts of the toc
-    elements = sphinx.get("latex_elements", {})
-    sphinx["latex_elements"] = {
-        **elements,
-        **HANDOUT_LATEX,
-        "preamble": elements.get("preamble", "") + "\n" + HANDOUT_LATEX["preamble"],
-    }
-    overlay.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    options = ("-n", "-q", "--individualpages", "--config", str(overlay))
-    rc, log = jupyter_book(
+    elements = sphinx_values(root).get("latex_elements") or {}
+    overlay = overlay_config(
         root,
-        "pdflatex",
+        build_dir,
         out,
-        out / "build.log",
-        options,
-        echo=False,
-        extra_env={"MAKEFLAGS": f"-j{jobs}", **LATEX_ENV},
+        book_edition=edition,
+        book_handout=True,
+        latex_toplevel_sectioning="section",  # a handout is an article: sections, no chapter pages
+        jblatex_captions_to_parts=False,  # else sphinx-jupyterbook-latex makes parts of the toc
+        latex_elements={
+            **elements,
+            **HANDOUT_LATEX,
+            "preamble": elements.get("preamble", "") + "\n" + HANDOUT_LATEX["preamble"],
+        },
     )
+    options = ("-n", "-q", "--individualpages", "--config", str(overlay))
+    env = {"MAKEFLAGS": f"-j{jobs}", **LATEX_ENV}
+    rc, log = jupyter_book(root, "pdflatex", out, out / "build.log", options, echo=False, env=env)
     problems = summarise(log, root)
     if rc != 0 or problems:
         return problems or latex_errors(latex) or [f"jupyter-book exited with {rc}; see {out / 'build.log'}"], []
@@ -433,7 +421,7 @@ def edition_handouts(
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(pdf, target)
-        made.append((edition, chapter, pdf_pages(pdf), pdf.stat().st_size))
+        made.append((page_count(pdf), pdf.stat().st_size))
     return [], made
 
 
@@ -446,34 +434,68 @@ def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int
     to _build/html/_handouts/, which each chapter page links.
     """
     start = time.perf_counter()
-    chapters = lecture_chapters(root)
-    failures = preexecute(root, build_dir, [c for c in chapters if c in chapters_in_toc(root)], jobs)
+    chapters = sources.lecture_chapters(root)
+    notebooks = set(chapters_in_toc(root))
+    failures = preexecute(root, build_dir, [c for c in chapters if c in notebooks], jobs)
     if failures:
-        print("\nHANDOUTS FAILED: a chapter's code does not run:", file=sys.stderr)
-        for problem in failures:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return failed("HANDOUTS FAILED: a chapter's code does not run:", failures)
     # The editions build in parallel: their Sphinx runs are single-threaded and share nothing but
     # the read-only execution cache.
     with ThreadPoolExecutor(max_workers=len(editions)) as pool:
         results = list(
             pool.map(lambda e: edition_handouts(root, build_dir, e, chapters, max(1, jobs // len(editions))), editions)
         )
-    made = []
-    for edition, (problems, mine) in zip(editions, results, strict=True):
+    for edition, (problems, _) in zip(editions, results, strict=True):
         if problems:
-            print(f"\nHANDOUTS FAILED ({edition} edition). Problems:", file=sys.stderr)
-            for problem in problems:
-                print(f"  {problem}", file=sys.stderr)
-            return 1
-        made += mine
+            return failed(f"HANDOUTS FAILED ({edition} edition). Problems:", problems)
     elapsed = time.perf_counter() - start
-    for edition in editions:
-        mine = [m for m in made if m[0] == edition]
-        pages, size = sum(m[2] for m in mine), sum(m[3] for m in mine)
-        where = build_dir / "handouts" / edition
-        print(f"{edition}: {len(mine)} handouts, {pages} pages, {size / 1e6:.1f} MB in {where}")
+    for edition, (_, made) in zip(editions, results, strict=True):
+        pages, size = sum(m[0] for m in made), sum(m[1] for m in made)
+        print(
+            f"{edition}: {len(made)} handouts, {pages} pages, {size / 1e6:.1f} MB in {build_dir / 'handouts' / edition}"
+        )
     print(f"Built the handouts in {elapsed:.0f} s")
+    return 0
+
+
+def build(root: Path, output: Path, out: Path, target: str, edition: str, jobs: int) -> int:
+    """The strict html, pdf or linkcheck build of one edition in `out`, and what went wrong."""
+    build_dir, out_build = output / "_build", out / "_build"
+    builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[target]
+    options: tuple[str, ...] = ("-W", "-n", "--keep-going")
+    if out != output:
+        options += ("--config", str(overlay_config(root, build_dir, out, book_edition=edition)))
+    if builder == "pdflatex":
+        shutil.rmtree(out_build / "latex", ignore_errors=True)
+    start = time.perf_counter()
+    failures = preexecute(root, build_dir, chapters_in_toc(root), jobs)
+    if failures:
+        return failed("=" * 78 + f"\nBUILD FAILED ({target}): a chapter's code does not run. Problems:", failures)
+    log_path = out_build / f"build-{target}.log"
+    rc, log = jupyter_book(root, builder, out, log_path, options, echo=True, env=LATEX_ENV)
+    elapsed = time.perf_counter() - start
+    problems = summarise(log, root)
+    pdf = out_build / "latex" / sources.PDF_NAME
+    if builder == "pdflatex" and (rc != 0 or not pdf.exists()):
+        problems += latex_errors(out_build / "latex")
+    if rc != 0 or problems:
+        title = "=" * 78 + f"\nBUILD FAILED ({target}, {elapsed:.0f} s). Problems:"
+        return failed(title, problems or [f"jupyter-book exited with {rc}; see {log_path}"], log_path)
+    if builder == "linkcheck":
+        print(f"\nEvery external link answered ({elapsed:.0f} s); report: {build_dir / 'linkcheck' / 'output.txt'}")
+    elif builder == "html":
+        print(f"\nBuilt the {edition} edition's HTML in {elapsed:.0f} s. Open: {out_build / 'html' / 'index.html'}")
+    else:
+        final = build_dir / "pdf" / (pdf.name if out == output else pdf.name.replace(".pdf", f"-{edition}.pdf"))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(pdf, final)
+        print(f"\nBuilt the {edition} edition's PDF in {elapsed:.0f} s: {final}")
+        from pdf_check import check as check_pdf  # page count, size, and what a reader of paper would see
+
+        found, summary = check_pdf(final, pdf.with_suffix(".log"))
+        print(summary)
+        for problem in found:
+            print(f"  print problem: {problem}")
     return 0
 
 
@@ -499,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: one per core)"
     )
     args = parser.parse_args(argv)
+    if args.target == "preview" and args.chapter is None:
+        parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
     root = args.root.resolve()
     output = (args.output or root).resolve()
     build_dir = output / "_build"
@@ -507,64 +531,18 @@ def main(argv: list[str] | None = None) -> int:
     # The edition _config.yml names is built in _build/; the other one in _build/<edition>/_build/.
     edition = args.edition or configured_edition(root)
     out = output if edition == configured_edition(root) else build_dir / edition
-    out_build = out / "_build"
     if args.reread and not args.clean:  # Sphinx reports warnings only for pages it reads; executed outputs stay
         for name in (".doctrees", args.target if args.target != "pdf" else "latex"):
-            shutil.rmtree(out_build / name, ignore_errors=True)
+            shutil.rmtree(out / "_build" / name, ignore_errors=True)
     if invalidate_if_package_changed(root, build_dir):
         print("src/mlsafety changed since the last build: re-executing every chapter")
     if args.target != "linkcheck":
         go_offline()  # before any kernel starts: kernels and jupyter-book inherit the namespace
     if args.target == "preview":
-        if args.chapter is None:
-            parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
         return preview(root, build_dir, args.chapter)
     if args.target == "handouts":
         return handouts(root, build_dir, [args.edition] if args.edition else ["student", "instructor"], args.jobs)
-    builder = {"html": "html", "pdf": "pdflatex", "linkcheck": "linkcheck"}[args.target]
-    options: tuple[str, ...] = ("-W", "-n", "--keep-going")
-    if out != output:
-        options += ("--config", str(overlay_config(root, build_dir, out, book_edition=edition)))
-    if builder == "pdflatex":
-        shutil.rmtree(out_build / "latex", ignore_errors=True)
-    start = time.perf_counter()
-    failures = preexecute(root, build_dir, chapters_in_toc(root), args.jobs)
-    if failures:
-        print("\n" + "=" * 78, file=sys.stderr)
-        print(f"BUILD FAILED ({args.target}): a chapter's code does not run. Problems:", file=sys.stderr)
-        for problem in failures:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    log_path = out_build / f"build-{args.target}.log"
-    rc, log = jupyter_book(root, builder, out, log_path, options, extra_env=LATEX_ENV)
-    elapsed = time.perf_counter() - start
-    problems = summarise(log, root)
-    pdf = out_build / "latex" / PDF_NAME
-    if builder == "pdflatex" and (rc != 0 or not pdf.exists()):
-        problems += latex_errors(out_build / "latex")
-    if rc != 0 or problems:
-        print("\n" + "=" * 78, file=sys.stderr)
-        print(f"BUILD FAILED ({args.target}, {elapsed:.0f} s). Problems:", file=sys.stderr)
-        for problem in problems or [f"jupyter-book exited with {rc}; see {log_path}"]:
-            print(f"  {problem}", file=sys.stderr)
-        print(f"Full log: {log_path}", file=sys.stderr)
-        return 1
-    if builder == "linkcheck":
-        print(f"\nEvery external link answered ({elapsed:.0f} s); report: {build_dir / 'linkcheck' / 'output.txt'}")
-    elif builder == "html":
-        print(f"\nBuilt the {edition} edition's HTML in {elapsed:.0f} s. Open: {out_build / 'html' / 'index.html'}")
-    else:
-        final = build_dir / "pdf" / (PDF_NAME if out == output else PDF_NAME.replace(".pdf", f"-{edition}.pdf"))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(pdf, final)
-        print(f"\nBuilt the {edition} edition's PDF in {elapsed:.0f} s: {final}")
-        from pdf_check import check as check_pdf  # page count, size, and what a reader of paper would see
-
-        found, summary = check_pdf(final, pdf.with_suffix(".log"))
-        print(summary)
-        for problem in found:
-            print(f"  print problem: {problem}")
-    return 0
+    return build(root, output, out, args.target, edition, args.jobs)
 
 
 if __name__ == "__main__":

@@ -27,18 +27,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 0.05  # relative difference of a glued value that is reported
-CHAPTER_TIMEOUT = 600  # seconds for one chapter on one device
+CHAPTER_TIMEOUT = 600  # seconds for one chapter on one device: 10 x sources.CHAPTER_BUDGET_SECONDS, as a script
+JOBS = max(1, (os.cpu_count() or 2) // 2)  # chapter runs at once
 
 
 def export(out_dir: Path) -> Path:
     """Write the code cells of every chapter in the toc (source, first line, tags) to chapters.json."""
     sys.path.insert(0, str(ROOT / "tools"))
-    import build
+    from build import chapters_in_toc
+    from sources import code_cell_lines, read_notebook
 
     chapters = []
-    for chapter in build.chapters_in_toc(ROOT):
-        nb = build.read_notebook(ROOT / chapter)
-        first_lines = build.code_cell_lines(ROOT / chapter, nb)  # 1-based line of each cell's first code line
+    for chapter in chapters_in_toc(ROOT):
+        nb = read_notebook(ROOT / chapter)
+        first_lines = code_cell_lines(ROOT / chapter, nb)  # 1-based line of each cell's first code line
         # 'line' is the line before the code, so that line + a traceback's line in the cell is the chapter's line
         cells = [
             {"source": cell.source, "line": first_lines[i] - 1, "tags": cell.metadata.get("tags", [])}
@@ -133,9 +135,6 @@ def differences(cpu: dict, gpu: dict) -> list[str]:
 def run(chapters_json: Path, jobs: int) -> int:
     import torch
 
-    if not torch.cuda.is_available():
-        print("gpu-check: skipped, no CUDA device here (torch.cuda.is_available() is False)")
-        return 0
     chapters = [c["path"] for c in json.loads(chapters_json.read_text(encoding="utf-8"))["chapters"]]
     print(f"gpu-check: {len(chapters)} chapters on {torch.cuda.get_device_name(0)} and on the CPU, {jobs} at a time")
     tasks = [(path, device) for path in chapters for device in ("cuda", "cpu")]
@@ -173,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("out", type=Path)
     run_p = sub.add_parser("run")
     run_p.add_argument("chapters_json", type=Path)
-    run_p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    run_p.add_argument("--jobs", type=int, default=JOBS)
     child = sub.add_parser("child")
     child.add_argument("chapters_json", type=Path)
     child.add_argument("path")
@@ -186,14 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "export":
         print(export(args.out))
         return 0
-    if args.step == "run":
-        return run(args.chapters_json, args.jobs)
     import torch  # the whole check: skip before exporting anything when there is no GPU
 
     if not torch.cuda.is_available():
         print("gpu-check: skipped, no CUDA device here (torch.cuda.is_available() is False)")
         return 0
-    return run(export(ROOT / "_build" / "gpu-check"), max(1, (os.cpu_count() or 2) // 2))
+    if args.step == "run":
+        return run(args.chapters_json, args.jobs)
+    return run(export(ROOT / "_build" / "gpu-check"), JOBS)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
     python tools/run_chapter.py book/background/deep-learning-review.md [--save out.ipynb]
 
-For writing a chapter: faster than a book build. The chapter is read as the book build reads it
-(myst-nb), the network is off (tools/offline.py), and a failing cell is reported like `make check`:
+For writing a chapter: faster than a book build, and run as the build runs it (`build.run_cells`, the
+chapter read by myst-nb, the network off). A failing cell is reported like `make check`:
 `path:line: Error: <exception>` at the cell's first line of code, then the traceback (without colour
 codes when the output is not a terminal).
 """
@@ -11,36 +11,25 @@ codes when the output is not a terminal).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
+import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build import ANSI, KERNEL_QUIET, THREAD_ENV, code_cell_lines, read_notebook  # noqa: E402
+from build import ANSI, cell_error, failing_cell, one_line, run_cells  # noqa: E402
 from offline import go_offline, network_hint  # noqa: E402
-from sources import CELL_TIMEOUT  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def one_line(text: str) -> str:
-    return " ".join(ANSI.sub("", str(text)).split())
+from sources import CELL_TIMEOUT, code_cell_lines, read_notebook  # noqa: E402
 
 
 def report_failure(where: str, err: Exception, tty: bool) -> None:
     """`path:line: Error: Name: message`, the offline rule if it is a network error, then the traceback."""
-    if isinstance(err, CellTimeoutError):
-        print(f"{where}: Error: the cell timed out ({one_line(err)[:200]})", file=sys.stderr)
+    name, value = cell_error(err)
+    if name == "CellTimeoutError":
+        print(f"{where}: Error: the cell timed out ({one_line(value)[:200]})", file=sys.stderr)
         return
-    ename = getattr(err, "ename", type(err).__name__)
-    evalue = getattr(err, "evalue", "")
-    print(f"{where}: Error: {ename}: {one_line(evalue)}", file=sys.stderr)
-    hint = network_hint(f"{ename}: {evalue}")
-    if hint:
+    print(f"{where}: Error: {name}: {one_line(value)}", file=sys.stderr)
+    if hint := network_hint(f"{name}: {value}"):
         print(f"{where}: {hint}", file=sys.stderr)
     trace = str(getattr(err, "traceback", "") or err)
     print(trace if tty else ANSI.sub("", trace), file=sys.stderr)
@@ -54,53 +43,33 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=int, default=CELL_TIMEOUT, help="seconds allowed per cell (default: _config.yml's)"
     )
     args = parser.parse_args(argv)
-    if not args.chapter.is_file():
-        print(f"{args.chapter}:1: Error: no such file", file=sys.stderr)
+    chapter = args.chapter
+    if not chapter.is_file():
+        print(f"{chapter}:1: Error: no such file", file=sys.stderr)
         return 2
-    if args.chapter.suffix == ".ipynb":  # a notebook has no source lines: cells are named by number only
-        import nbformat
-
-        nb, lines = nbformat.read(args.chapter, as_version=4), {}
+    if chapter.suffix == ".ipynb":  # a notebook has no source lines: cells are named by number only
+        nb, lines = nbformat.read(chapter, as_version=4), {}
     else:
-        nb = read_notebook(args.chapter)
-        lines = code_cell_lines(args.chapter, nb)
-    go_offline()
-    os.environ.update(THREAD_ENV)
-    client = NotebookClient(
-        nb,
-        timeout=args.timeout,
-        kernel_name="python3",
-        extra_arguments=KERNEL_QUIET,
-        resources={"metadata": {"path": str(args.chapter.parent)}},
-    )
-    tty = sys.stderr.isatty()
-    total = 0.0
-    status = 0
-    number = 0
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            number += 1
-            where = f"{args.chapter}:{lines[index]}" if index in lines else f"{args.chapter}: code cell {number}"
-            start = time.perf_counter()
-            try:
-                client.execute_cell(cell, index)
-            except (CellExecutionError, CellTimeoutError) as err:
-                total += time.perf_counter() - start
-                report_failure(where, err, tty)
-                status = 1
-                break
-            elapsed = time.perf_counter() - start
-            total += elapsed
-            head = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
-            print(f"{elapsed:7.2f} s  cell {number:3d}  line {lines.get(index, 1):4d}  {head}", flush=True)
-    print(f"{total:7.2f} s  total for {args.chapter}")
-    if args.save:
-        import nbformat
+        nb = read_notebook(chapter)
+        lines = code_cell_lines(chapter, nb)
+    numbers = {i: n for n, i in enumerate((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), start=1)}
+    seconds: list[float] = []
 
+    def report(index: int, elapsed: float) -> None:
+        seconds.append(elapsed)
+        head = nb.cells[index].source.strip().splitlines()[0][:60] if nb.cells[index].source.strip() else ""
+        print(f"{elapsed:7.2f} s  cell {numbers[index]:3d}  line {lines.get(index, 1):4d}  {head}", flush=True)
+
+    go_offline()
+    err = run_cells(nb, chapter.parent, args.timeout, report)
+    if err is not None:
+        index = failing_cell(nb)
+        where = f"{chapter}:{lines[index]}" if index in lines else f"{chapter}: code cell {numbers.get(index)}"
+        report_failure(where, err, sys.stderr.isatty())
+    print(f"{sum(seconds):7.2f} s  total for {chapter}")
+    if args.save:
         nbformat.write(nb, args.save)
-    return status
+    return 0 if err is None else 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@
 - the block tokens of a page and of its directives' Markdown bodies, with file lines (`walk`); a
   directive's name (`directive`) and options (`split_options`); the directives whose body is not
   Markdown (`NOT_MARKDOWN`); the code cells of a chapter (`code_cells`); the glossary's entries;
+- a chapter as the notebook myst-nb executes (`read_notebook`), with the line of each code cell's
+  first line of code (`code_cell_lines`);
 - the PDF's name, the printed width of a code line, the per-cell execution timeout and a chapter's
   time budget.
 """
@@ -271,6 +273,28 @@ def code_cells(text: str, config: dict | None = None) -> list[CodeCell]:
     """The top-level `{code-cell}` blocks of a MyST chapter (those myst-nb executes), in order."""
     lines = text.splitlines()
     return [cell for token in md_parser(config).parse(text) if (cell := code_cell(token, lines)) is not None]
+
+
+def read_notebook(path: Path):
+    """Read a MyST notebook exactly as myst-nb does, so the execution cache's keys match."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    return read_myst_markdown_notebook(path.read_text("utf8"), add_source_map=True, path=str(path))
+
+
+def code_cell_lines(path: Path, nb) -> dict[int, int]:
+    """{notebook cell index: 1-based line in the .md of the cell's first line of code} for code cells."""
+    lines = path.read_text("utf8").splitlines()
+    found = {}
+    for index, (cell, fence) in enumerate(zip(nb.cells, nb.metadata.get("source_map", []), strict=False)):
+        if cell.cell_type != "code":
+            continue
+        first = next((line.rstrip() for line in cell.source.splitlines() if line.strip()), None)
+        found[index] = next(
+            (k + 1 for k in range(fence, len(lines)) if first is not None and lines[k].rstrip() == first),
+            fence,  # the fence itself (source_map is 1-based) if the cell is empty
+        )
+    return found
 
 
 def glossary_entries(text: str, config: dict | None = None) -> tuple[list | None, bool, int]:

@@ -133,7 +133,7 @@ def test_chapter_outputs_are_deterministic(html_build: Build, chapter: Path) -> 
         pytest.skip(f"determinism re-check skipped: {against} (DETERMINISM=all or `make test-full` checks all)")
 
     cache = get_cache(str(html_build.build_dir / ".jupyter_cache"))
-    record = cache.match_cache_notebook(build.read_notebook(ROOT / chapter))
+    record = cache.match_cache_notebook(sources.read_notebook(ROOT / chapter))
     first = text_outputs(cache.get_cache_bundle(record.pk).nb)
     _, nb, _, error = build.execute_chapter(str(ROOT / chapter), timeout=sources.CELL_TIMEOUT)
     assert error is None, f"{chapter}: {error}"

@@ -181,7 +181,7 @@ def test_package_hash_tracks_every_module(tmp_path: Path) -> None:
 def test_build_names_a_network_error_with_the_offline_rule(tmp_path: Path) -> None:
     """What `make book` prints for a cell that failed to download (the executed notebook, without a kernel)."""
     root = mini_book(tmp_path, 'import urllib.request\nurllib.request.urlopen("https://example.org/x.csv")')
-    # the notebook as build.read_notebook gives it (source_map: 1-based line of each cell's start), built
+    # the notebook as sources.read_notebook gives it (source_map: 1-based line of each cell's start), built
     # by hand: another test of this session may have put a stand-in for myst_nb in sys.modules
     cell = nbformat.v4.new_code_cell("import urllib.request\nurllib.request.urlopen(...)")
     cell.outputs = [nbformat.v4.new_output("error", ename="URLError", evalue="...", traceback=[])]

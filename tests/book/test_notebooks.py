@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
 
 import build
 import notebooks
@@ -41,15 +39,13 @@ def notebook() -> nbformat.NotebookNode:
 
 
 def run_in_fresh_kernel(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
-    os.environ.update(build.THREAD_ENV)  # the kernel inherits it: one thread, as in the build
-    NotebookClient(
-        nb, timeout=sources.CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
-    ).execute()
+    error = build.run_cells(nb, cwd, sources.CELL_TIMEOUT)  # as the build runs a chapter: one thread
+    assert error is None, f"the generated notebook failed: {error}"
     return nb
 
 
 def test_generated_notebook_runs_top_to_bottom(notebook: nbformat.NotebookNode) -> None:
-    executed = run_in_fresh_kernel(nbformat.from_dict(notebook), ROOT / CHAPTER.parent)  # raises on any error
+    executed = run_in_fresh_kernel(nbformat.from_dict(notebook), ROOT / CHAPTER.parent)  # fails on any error
     setup = executed.cells[0]
     # mlsafety and myst-nb are installed here, so the set-up cell installed and printed nothing
     assert setup.outputs == [], f"the set-up cell did something although mlsafety is installed: {setup.outputs}"
