@@ -26,12 +26,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sources import book_config
+
 OVERFULL_PT = 5.0
 RAW_TEX = re.compile(r"\\(begin|end|ref|cite|label|hyperref|textbf|emph|section)\{|\[missing\]|\?\?")
 MARGIN = 0.06  # share of the page width at each side that must stay white (A4: 12.6 mm of 31.8 mm)
 SAMPLE = 12  # pages rendered
 FIGURE_PAGES = 2  # how far a figure may float from the text that refers to it
 FIGURE = re.compile(r"Fig\.\s+(\d+(?:\.\d+)?)(:?)")  # "Fig. 7.3: caption", or "Fig. 7.3" in the text
+TITLE = re.escape(str(book_config().get("title") or ""))  # _config.yml's, in the running header
+RUNNING = re.compile(r"[ivxlcdm\d]+|\d+\s+.*" + (f"|.*{TITLE}" if TITLE else ""))  # page number, running header
 
 
 def run(*cmd: str) -> str:
@@ -68,7 +72,7 @@ def blank_pages(pdf: Path, texts: list[str]) -> list[int]:
     blank = []
     for number, text in enumerate(texts, 1):
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        body = [line for line in lines if not re.fullmatch(r"[ivxlcdm\d]+|.*Introduction to ML Safety|\d+\s+.*", line)]
+        body = [line for line in lines if not RUNNING.fullmatch(line)]
         if not body and number not in with_images and number > 2:
             blank.append(number)
     return blank
