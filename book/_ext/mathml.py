@@ -9,18 +9,11 @@ thousands of DOM elements per chapter.
   `html_math_renderer: mathml` in _config.yml), converting with the pure-Python `latex2mathml`.
   Why our own renderer: no maintained Sphinx extension renders MathML at build time
   (sphinxcontrib-katex's prerender needs Node.js and KaTeX's stylesheet and fonts).
-- latex2mathml's MathML is then set as TeX sets it, for the browsers' MathML Core (`typeset`):
-  function names (`\\log`, `\\operatorname{softmax}`) are applied to their argument with TeX's
-  thin space (U+2061), not set as loose identifiers (`\\arg` too, which latex2mathml does not
-  know); `\\max_x`, `\\min`, `\\lim`, `\\Pr`, `\\sum`... put their limits underneath in a
-  display and beside them inline (`movablelimits`); accents cover their base (`\\overline{p_B}`);
-  `|`, `\\lVert`, `\\infty`, `\\partial` are not stretched or spaced as operators;
-  `\\mathbb{1}`, `\\mathbf`, `\\bm` use Unicode's mathematical letters (MathML Core ignores
-  `mathvariant` but for `normal`); `\\mathrm{KL}` is one identifier; `\\!` and named spaces,
-  which MathML Core does not know, get lengths; one-child `<mrow>` wrappers are dropped (fewer
-  elements to lay out). Not fixed here, Chromium's own: a wide `\\underbrace` is drawn shorter
-  than its base and off-centre; in Latin Modern Math a stretched parenthesis (`\\bigl(`, or a
-  `\\left(` around a low row, which Chromium stretches where TeX would not) has more room inside.
+- latex2mathml's MathML is then set as TeX sets it, in what browsers implement (MathML Core):
+  `typeset` applies the rules (`function_name`, `limit_operator`, `large_operator`, `symbol`),
+  each saying which TeX it is for. Not fixed here, Chromium's own: a wide `\\underbrace` is drawn
+  shorter than its base and off-centre; in Latin Modern Math a stretched parenthesis (`\\bigl(`,
+  or a `\\left(` around a low row, which Chromium stretches where TeX would not) has more room inside.
 - A formula the converter cannot finish (a command it does not know is left as text; it raises
   on a few others) is a build warning naming the formula, so the strict build fails.
 - Link text and headings: a `{ref}` to a section whose title has math gets the title's own
@@ -160,7 +153,10 @@ def large_operator(el: ET.Element, parents: dict) -> None:
 
 
 def symbol(el: ET.Element) -> None:
-    """Letters, symbols, accents and spaces as MathML Core draws them (see the module's docstring)."""
+    """`\\mathbb{1}`, `\\mathbf`, `\\bm` as Unicode's mathematical letters (MathML Core ignores
+    `mathvariant` but for `normal`); `\\infty`, `|`, `\\lVert` not stretched or spaced as operators;
+    accents that cover their base (`\\overline{p_B}`); `\\!` and the named spaces, which MathML Core
+    does not know, as lengths."""
     text = el.text or ""
     if el.tag in ("mi", "mn", "mo") and el.get("mathvariant") not in (None, "normal"):
         variant = el.attrib.pop("mathvariant")
@@ -188,7 +184,7 @@ def upright_letter(el: ET.Element) -> bool:
 
 
 def typeset(math: str) -> str:
-    """latex2mathml's MathML laid out as TeX lays it out, in MathML Core (see the module's docstring)."""
+    """latex2mathml's MathML laid out as TeX lays it out, in MathML Core."""
     root = ET.fromstring(re.sub(r"&(?!#?\w+;)", "&amp;", math))  # a bare & that latex2mathml left as text
     parents = {child: parent for parent in root.iter() for child in parent}
     for el in list(root.iter()):
