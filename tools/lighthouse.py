@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from sources import ROOT, toc_files
+from sources import ROOT, lecture_chapters
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; tests/book/test_browser.py drives it with these flags too
 # Headless Chromium that does not try to reach Google (updates, sync, field trials, QUIC probes).
@@ -64,11 +64,8 @@ METRICS = [
 
 def default_pages(html: Path, heaviest: int = 3) -> list[str]:
     """The landing page and the chapters that weigh most (their HTML and the figures they show)."""
-    chapters = [
-        p.with_suffix(".html").as_posix()
-        for p in toc_files(ROOT)
-        if len(p.parts) >= 3 and (html / p.with_suffix(".html")).exists()
-    ]
+    chapters = [p.with_suffix(".html").as_posix() for p in lecture_chapters(ROOT)]
+    chapters = [page for page in chapters if (html / page).exists()]
     images = {f.name: f.stat().st_size for f in (html / "_images").glob("*")}
 
     def weight(page: str) -> int:
