@@ -61,10 +61,6 @@ def unembedded_fonts(pdf: Path) -> list[str]:
     return [row.split()[0] for row in rows if len(row.split()) >= 5 and row.split()[-5] != "yes"]
 
 
-def page_texts(pdf: Path) -> list[str]:
-    return run("pdftotext", "-layout", str(pdf), "-").split("\f")[: page_count(pdf)]
-
-
 def blank_pages(pdf: Path, texts: list[str]) -> list[int]:
     """Pages with no text but a header line and a page number, and no image on them."""
     images = run("pdfimages", "-list", str(pdf)).splitlines()[2:]
@@ -129,7 +125,7 @@ def ink_in_margins(pdf: Path, pages: list[int]) -> list[str]:
 
 def check(pdf: Path, log: Path | None) -> tuple[list[str], str]:
     pages = page_count(pdf)
-    texts = page_texts(pdf)
+    texts = run("pdftotext", "-layout", str(pdf), "-").split("\f")[:pages]  # one form feed after each page
     wrapped = sum(text.count("↪") for text in texts)
     summary = f"{pdf}: {pages} pages, {pdf.stat().st_size / 1e6:.1f} MB, {wrapped} wrapped output line(s)"
     problems = overfull_boxes(log) if log and log.exists() else []
