@@ -19,10 +19,8 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sources import code_cells, toc_files  # noqa: E402
+from sources import ROOT, code_cells, toc_files
 
-ROOT = Path(__file__).resolve().parent.parent
 SAVE_MARK = "# @save"
 HEADER = (
     '"""{doc}\n\n'

@@ -36,7 +36,21 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import browser
+from sources import ROOT, lecture_chapters
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; tests/book/test_browser.py drives it with these flags too
+# Headless Chromium that does not try to reach Google (updates, sync, field trials, QUIC probes).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 METRICS = [
@@ -50,14 +64,8 @@ METRICS = [
 
 def default_pages(html: Path, heaviest: int = 3) -> list[str]:
     """The landing page and the chapters that weigh most (their HTML and the figures they show)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from sources import toc_files
-
-    chapters = [
-        p.with_suffix(".html").as_posix()
-        for p in toc_files(browser.ROOT)
-        if len(p.parts) >= 3 and (html / p.with_suffix(".html")).exists()
-    ]
+    chapters = [p.with_suffix(".html").as_posix() for p in lecture_chapters(ROOT)]
+    chapters = [page for page in chapters if (html / page).exists()]
     images = {f.name: f.stat().st_size for f in (html / "_images").glob("*")}
 
     def weight(page: str) -> int:
@@ -67,8 +75,8 @@ def default_pages(html: Path, heaviest: int = 3) -> list[str]:
     return list(dict.fromkeys(["book/index.html", *sorted(chapters, key=weight, reverse=True)[:heaviest]]))
 
 
-SERVER = browser.ROOT / "tools" / "serve_h2.mjs"
-LIGHTHOUSE = browser.ROOT / "node_modules" / ".bin" / "lighthouse"  # pinned in package-lock.json
+SERVER = ROOT / "tools" / "serve_h2.mjs"
+LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"  # pinned in package-lock.json
 SETUP_HINT = "run `make lighthouse` (tools/setup_lighthouse.sh installs Chromium, Node.js and Lighthouse)"
 
 
@@ -117,9 +125,9 @@ def run(url: str, out: Path) -> dict:
             f"--only-categories={','.join(CATEGORIES)}",
             # the certificate serve_h2 made for 127.0.0.1 is its own, not a public authority's
             "--chrome-flags="
-            + " ".join(browser.CHROMIUM_FLAGS + ["--ignore-certificate-errors", f"--user-data-dir={profile}"]),
+            + " ".join(CHROMIUM_FLAGS + ["--ignore-certificate-errors", f"--user-data-dir={profile}"]),
         ]
-        env = dict(os.environ, CHROME_PATH=browser.CHROMIUM)
+        env = dict(os.environ, CHROME_PATH=CHROMIUM)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     report = out.parent / (out.name + ".report.json")
     if proc.returncode != 0 or not report.exists():
@@ -135,16 +143,15 @@ def run(url: str, out: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pages", nargs="*", help="paths under the site root")
-    parser.add_argument("--html", type=Path, default=browser.ROOT / "_build" / "html")
-    parser.add_argument("--out", type=Path, default=browser.ROOT / "_build" / "lighthouse")
+    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "lighthouse")
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     parser.add_argument("--runs", type=int, default=3, help="runs per page; the median is reported (default 3)")
     args = parser.parse_args(argv)
-    missing = browser.missing_tools(axe=False) + [
-        f"{tool} (Debian package {tool})" for tool in ("node", "openssl") if not shutil.which(tool)
-    ]
+    tools = {CHROMIUM: "chromium", "node": "nodejs", "openssl": "openssl"}
+    missing = [f"{tool} (Debian package {package})" for tool, package in tools.items() if not shutil.which(tool)]
     if not LIGHTHOUSE.exists():
-        missing.append(f"{LIGHTHOUSE.relative_to(browser.ROOT)} (npm ci)")
+        missing.append(f"{LIGHTHOUSE.relative_to(ROOT)} (npm ci)")
     if missing:
         print(f"lighthouse: missing {', '.join(missing)}; {SETUP_HINT}", file=sys.stderr)
         return 1

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from sources import ROOT
+
 HEADER = (
     "# Exact versions that `make` installs, resolvable from PyPI alone. torch is pinned without a local\n"
     "# label: PyPI gives its default build, PyPI plus PyTorch's CPU index (`make book TORCH_INDEX=cpu`) the\n"

@@ -22,6 +22,7 @@ import re
 import socket
 import struct
 import sys
+from pathlib import Path
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
@@ -50,11 +51,6 @@ def _lo_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
 
 
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def _unshare() -> None:
     """Enter a new network namespace (and, when not root, a user namespace that owns it); raise OSError."""
     if not sys.platform.startswith("linux"):
@@ -66,9 +62,8 @@ def _unshare() -> None:
         code = ctypes.get_errno()
         raise OSError(code, f"unshare: {os.strerror(code)}")
     if uid != 0:  # keep our own uid and gid inside the new user namespace
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"{uid} {uid} 1")
-        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            Path("/proc/self", name).write_text(text)
     _lo_up()
 
 

@@ -26,12 +26,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sources import book_config
+
 OVERFULL_PT = 5.0
 RAW_TEX = re.compile(r"\\(begin|end|ref|cite|label|hyperref|textbf|emph|section)\{|\[missing\]|\?\?")
 MARGIN = 0.06  # share of the page width at each side that must stay white (A4: 12.6 mm of 31.8 mm)
 SAMPLE = 12  # pages rendered
 FIGURE_PAGES = 2  # how far a figure may float from the text that refers to it
 FIGURE = re.compile(r"Fig\.\s+(\d+(?:\.\d+)?)(:?)")  # "Fig. 7.3: caption", or "Fig. 7.3" in the text
+TITLE = re.escape(str(book_config().get("title") or ""))  # _config.yml's, in the running header
+RUNNING = re.compile(r"[ivxlcdm\d]+|\d+\s+.*" + (f"|.*{TITLE}" if TITLE else ""))  # page number, running header
 
 
 def run(*cmd: str) -> str:
@@ -57,10 +61,6 @@ def unembedded_fonts(pdf: Path) -> list[str]:
     return [row.split()[0] for row in rows if len(row.split()) >= 5 and row.split()[-5] != "yes"]
 
 
-def page_texts(pdf: Path) -> list[str]:
-    return run("pdftotext", "-layout", str(pdf), "-").split("\f")[: page_count(pdf)]
-
-
 def blank_pages(pdf: Path, texts: list[str]) -> list[int]:
     """Pages with no text but a header line and a page number, and no image on them."""
     images = run("pdfimages", "-list", str(pdf)).splitlines()[2:]
@@ -68,7 +68,7 @@ def blank_pages(pdf: Path, texts: list[str]) -> list[int]:
     blank = []
     for number, text in enumerate(texts, 1):
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        body = [line for line in lines if not re.fullmatch(r"[ivxlcdm\d]+|.*Introduction to ML Safety|\d+\s+.*", line)]
+        body = [line for line in lines if not RUNNING.fullmatch(line)]
         if not body and number not in with_images and number > 2:
             blank.append(number)
     return blank
@@ -125,7 +125,7 @@ def ink_in_margins(pdf: Path, pages: list[int]) -> list[str]:
 
 def check(pdf: Path, log: Path | None) -> tuple[list[str], str]:
     pages = page_count(pdf)
-    texts = page_texts(pdf)
+    texts = run("pdftotext", "-layout", str(pdf), "-").split("\f")[:pages]  # one form feed after each page
     wrapped = sum(text.count("↪") for text in texts)
     summary = f"{pdf}: {pages} pages, {pdf.stat().st_size / 1e6:.1f} MB, {wrapped} wrapped output line(s)"
     problems = overfull_boxes(log) if log and log.exists() else []

@@ -29,8 +29,8 @@ const TYPES = {
   ".woff2": "font/woff2",
   ".pdf": "application/pdf",
 };
-// The text types a static host compresses, at gzip level 6 (tools/browser.py GZIP_LEVEL, which the
-// browser tests count a page's weight with).
+// The text types a static host compresses, at gzip level 6 (GZIP_LEVEL in tests/book/test_browser.py,
+// which counts a page's weight with it).
 const COMPRESSIBLE = new Set([".html", ".css", ".js", ".svg", ".json", ".txt", ".xml", ".map"]);
 const gzipped = new Map(); // compressed once, as a CDN keeps it: the response time is the network's
 

@@ -1,45 +1,37 @@
-"""Sphinx extension: pages that load fast, offline, without console errors (issue #8).
+"""Sphinx extension: pages that load fast, offline, without console errors (issues #8, #19).
 
 What it changes in Jupyter Book's default HTML, and why (measured with `make lighthouse`):
-- Thebe is off (`launch_buttons.thebe: false`), yet sphinx-thebe still adds its loader script,
-  a configuration script declaring `const THEBE_JS_URL` twice (a console error: the identifier is
-  declared again) and per-page `<script>` blocks. They are dropped when thebe is off.
-- The theme's colour mode defaults to "" which its script rejects ("Got invalid theme mode" in the
-  console); the default becomes "auto" (follow the reader's system setting).
-- Scripts in the page head are deferred, so that the first paint waits only for the stylesheets
-  (measured over HTTP/2 with gzip, issue #19: Lighthouse's simulated first paint on the landing
-  page is 90-160 ms later with them blocking). Sphinx has no public way to change how the
-  scripts of Sphinx and other extensions load (`loading_method` is for one's own `add_js_file`;
-  the same limitation: https://github.com/sphinx-doc/sphinx/issues/13917), so `tidy_page`
-  rebuilds each script entry with Sphinx's private `_JavaScript` class, through `type(item)`;
-  tests/source/test_html_pages.py fails with a clear message if that class changes.
-  (The stylesheets are no longer joined into one file: over HTTP/2 the eight small ones load in
-  parallel on one connection, and joining them gained nothing measurable.)
-- No math script at all: book/_ext/mathml.py renders the math as MathML when the book is built
-  (issue #19).
-- Figures load lazily (`loading="lazy"`): a chapter's plots below the fold do not compete with the
-  text the reader sees first.
-- Code is highlighted with fewer elements (issue #19): names, punctuation and spaces, which the
-  theme's highlighting styles (light and dark) draw exactly as the code block's own text, are not
-  wrapped in a `<span>` each (about 60% of a chapter's spans, and a third of its DOM elements).
-  A Pygments filter (public API) on the book's Python lexers, registered with `app.add_lexer`;
-  a token the styles draw differently keeps its span.
+- With thebe off (`launch_buttons.thebe: false`) sphinx-thebe still adds its loader, per-page scripts
+  and a configuration script that declares `const THEBE_JS_URL` twice (a console error): dropped.
+- The theme's colour mode defaults to "", which its script rejects ("Got invalid theme mode"): "auto".
+- Scripts in the head are deferred, so that the first paint waits only for the stylesheets (over
+  HTTP/2 with gzip, issue #19: 90-160 ms earlier in Lighthouse's simulated landing page). Sphinx has
+  no public way to change how other extensions' scripts load (`loading_method` is for one's own
+  `add_js_file`: https://github.com/sphinx-doc/sphinx/issues/13917), so `tidy_page` rebuilds each
+  entry with Sphinx's private `_JavaScript` class, through `type(item)`; tests/source/test_html_pages.py
+  fails with a clear message if that class changes. (Joining the eight small stylesheets into one
+  gained nothing measurable over HTTP/2.)
+- Figures load lazily: plots below the fold do not compete with the text the reader sees first.
+- Code is highlighted with fewer elements: names, punctuation and spaces, which the theme's light
+  and dark styles draw as the code's plain text, get no `<span>` each (about 60% of a chapter's
+  spans, a third of its DOM elements): a Pygments filter (public API) on the book's Python lexers.
 - `html_baseurl` can be set from the environment (BOOK_BASEURL), for a deployment at another
-  address; the Open Graph tags use it, and so do sitemap.xml (written by sphinx-sitemap from the
-  pages this build wrote: complete on a clean build, such as the deploy's) and robots.txt, written
-  here, which points crawlers at it. The site's index.html forwards to the landing page as a
-  valid page (language, title).
-The theme's Font Awesome JavaScript (1.5 MB; the icons also come from its web font) and the search
-scripts on pages other than the search page are left out by book/_templates/layout.html.
+  address; the Open Graph tags, sitemap.xml (sphinx-sitemap's: complete on a clean build, such as
+  the deploy's) and robots.txt (written here) use it. The site's index.html forwards to the landing
+  page as a valid page (language, title).
+Math has no script either (book/_ext/mathml.py renders MathML); book/_templates/layout.html leaves
+out the theme's Font Awesome JavaScript (1.5 MB; the icons also come from its web font) and the
+search scripts on pages other than the search page.
 """
 
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 from docutils import nodes
-from pygments.filter import Filter
+from pygments.filter import simplefilter
 from pygments.lexers import find_lexer_class_by_name
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Name, Punctuation, Text
@@ -63,13 +55,10 @@ def configure(app: Sphinx, config: Config) -> None:
     context = dict(config.html_context or {})
     context.setdefault("default_mode", "auto")
     config.html_context = context
-    if os.environ.get("BOOK_BASEURL"):
-        config.html_baseurl = os.environ["BOOK_BASEURL"]
-    if config.html_baseurl:
-        config.html_baseurl = config.html_baseurl.rstrip("/") + "/"
-    if config.html_baseurl and not config.ogp_site_url:
-        config.ogp_site_url = config.html_baseurl
-    if not config.html_baseurl:  # a site with no address has no sitemap; sphinx-sitemap would warn (failing -W)
+    if baseurl := os.environ.get("BOOK_BASEURL") or config.html_baseurl:
+        config.html_baseurl = baseurl.rstrip("/") + "/"
+        config.ogp_site_url = config.ogp_site_url or config.html_baseurl
+    else:  # a site with no address has no sitemap; sphinx-sitemap would warn (failing -W)
         config.suppress_warnings = [*config.suppress_warnings, "sitemap.configuration"]
     # The landing page's link to the whole-book PDF, which the deployment publishes beside the HTML
     # (tools/build.py writes _build/pdf/<name>; the name is _config.yml's, read by tools/sources.py,
@@ -118,26 +107,21 @@ def plain_text_tokens(style_names: list[str]) -> frozenset:
     )
 
 
-class PlainTextTokens(Filter):
-    """Pygments filter: the given token types become plain text, which the HTML formatter writes
-    without a `<span>` (and joins with the plain text beside it)."""
-
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)
-        self.plain = options["plain"]
-
-    def filter(self, lexer: object, stream):  # noqa: ANN201 - Pygments' token stream
-        for token, value in stream:
-            yield (Text if token in self.plain else token), value
+@simplefilter
+def plain_text(self, lexer, stream, options):  # Pygments' filter signature
+    """The token types in `plain` become plain text, which the HTML formatter writes without a
+    `<span>` (and joins with the plain text beside it)."""
+    for token, value in stream:
+        yield (Text if token in options["plain"] else token), value
 
 
 def plain_text_lexer(alias: str, plain: frozenset) -> type:
-    """Pygments' lexer for `alias`, with the PlainTextTokens filter."""
+    """Pygments' lexer for `alias`, with the plain_text filter."""
     base = find_lexer_class_by_name(alias)
 
     def __init__(self, **options: object) -> None:
         base.__init__(self, **options)
-        self.add_filter(PlainTextTokens(plain=plain))
+        self.add_filter(plain_text(plain=plain))
 
     return type(base.__name__, (base,), {"__init__": __init__})
 
@@ -217,7 +201,8 @@ class CitationListMixin:
     """Citation lists that assistive technology reads as lists.
 
     Docutils writes `<div role="list">` around citations marked `role="doc-biblioentry"`, a role
-    that is deprecated and not a list item (axe: aria-required-children, aria-deprecated-role).
+    that is deprecated and not a list item (axe: aria-required-children, aria-deprecated-role;
+    https://github.com/w3c/dpub-aria/pull/22).
     """
 
     def visit_citation(self, node: nodes.Element) -> None:
@@ -237,8 +222,6 @@ def visit_hidden_cell(self: object, node: nodes.Element) -> None:
     """myst-nb's folded code cell, without its aria-label "Toggle hidden content", which differed
     from the visible "Show code cell source" (WCAG 2.5.3, label in name; axe and Lighthouse flag it).
     The visible prompt is now the accessible name."""
-    from html import escape
-
     self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n')  # type: ignore[attr-defined]
     self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')  # type: ignore[attr-defined]
     self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n</summary>\n')  # type: ignore[attr-defined]

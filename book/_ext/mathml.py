@@ -9,18 +9,11 @@ thousands of DOM elements per chapter.
   `html_math_renderer: mathml` in _config.yml), converting with the pure-Python `latex2mathml`.
   Why our own renderer: no maintained Sphinx extension renders MathML at build time
   (sphinxcontrib-katex's prerender needs Node.js and KaTeX's stylesheet and fonts).
-- latex2mathml's MathML is then set as TeX sets it, for the browsers' MathML Core (`typeset`):
-  function names (`\\log`, `\\operatorname{softmax}`) are applied to their argument with TeX's
-  thin space (U+2061), not set as loose identifiers (`\\arg` too, which latex2mathml does not
-  know); `\\max_x`, `\\min`, `\\lim`, `\\Pr`, `\\sum`... put their limits underneath in a
-  display and beside them inline (`movablelimits`); accents cover their base (`\\overline{p_B}`);
-  `|`, `\\lVert`, `\\infty`, `\\partial` are not stretched or spaced as operators;
-  `\\mathbb{1}`, `\\mathbf`, `\\bm` use Unicode's mathematical letters (MathML Core ignores
-  `mathvariant` but for `normal`); `\\mathrm{KL}` is one identifier; `\\!` and named spaces,
-  which MathML Core does not know, get lengths; one-child `<mrow>` wrappers are dropped (fewer
-  elements to lay out). Not fixed here, Chromium's own: a wide `\\underbrace` is drawn shorter
-  than its base and off-centre; in Latin Modern Math a stretched parenthesis (`\\bigl(`, or a
-  `\\left(` around a low row, which Chromium stretches where TeX would not) has more room inside.
+- latex2mathml's MathML is then set as TeX sets it, in what browsers implement (MathML Core):
+  `typeset` applies the rules (`function_name`, `limit_operator`, `large_operator`, `symbol`),
+  each saying which TeX it is for. Not fixed here, Chromium's own: a wide `\\underbrace` is drawn
+  shorter than its base and off-centre; in Latin Modern Math a stretched parenthesis (`\\bigl(`,
+  or a `\\left(` around a low row, which Chromium stretches where TeX would not) has more room inside.
 - A formula the converter cannot finish (a command it does not know is left as text; it raises
   on a few others) is a build warning naming the formula, so the strict build fails.
 - Link text and headings: a `{ref}` to a section whose title has math gets the title's own
@@ -33,6 +26,7 @@ The LaTeX builder is unaffected: the PDF's math is typeset by TeX as before.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -55,12 +49,12 @@ PRE_SUBSTITUTIONS = [(re.compile(r"\\arg(?![A-Za-z])"), r"\\operatorname{arg}")]
 THIN = "0.1667em"  # TeX's \thinmuskip: after a function name or a limit operator (TeX's Op atom)
 LIMIT_OPERATORS = {"lim", "max", "min", "sup", "inf"}  # latex2mathml marks \det, \Pr, \gcd... movablelimits
 SCRIPTS = {"msub": "munder", "msup": "mover", "msubsup": "munderover"}
+SCRIPTED = (*SCRIPTS, *SCRIPTS.values())
 ROWS = {"math", "mrow", "mstyle", "mtd", "msqrt", "mpadded", "menclose", "mphantom"}
 ACCENTS = set("^~\u00af\u02c6\u02c7\u02d8\u02d9\u02dc\u00a8\u00b4`\u2015\u203e\u2192")
 LARGE_OPERATORS = set("\u2211\u220f\u2210\u22c3\u22c2\u2a01\u2a02\u2a00\u22c1\u22c0")  # \sum \prod...: not \int
-ORDINARY = set(
-    "\u221e\u2202\u2207\u2205\u22a4\u22a5"
-)  # \infty \partial \nabla \emptyset \top \bot: symbols, not operators
+# \infty \partial \nabla \emptyset \top \bot: symbols, not operators
+ORDINARY = set("\u221e\u2202\u2207\u2205\u22a4\u22a5")
 OPENING = set("([{\u27e8\u2308\u230a")
 CLOSING = set(")]}|\u2016\u27e9\u2309\u230b")
 NO_SPACE_AFTER_OP = set(")]},;.!:")
@@ -99,93 +93,108 @@ def opens(el: ET.Element | None) -> bool:
 def ordinary(el: ET.Element | None) -> bool:
     """Whether `el` is a symbol or ends a group (TeX's Ord or Close), which TeX sets a thin space apart
     from a function name or a limit operator that follows; operators bring their own spaces."""
-    while el is not None and el.tag in (*SCRIPTS, *SCRIPTS.values()) and len(el):
+    while el is not None and el.tag in SCRIPTED and len(el):
         el = el[0]
     if el is None or el.tag in ("mtext", "mspace"):
         return False
     return el.tag != "mo" or el.text in CLOSING
 
 
-def typeset(math: str) -> str:  # noqa: C901  one pass of rules; splitting it is left for #20
-    """latex2mathml's MathML laid out as TeX lays it out, in MathML Core (see the module's docstring)."""
+def neighbours(el: ET.Element, parents: dict) -> tuple[ET.Element, ET.Element | None, ET.Element | None]:
+    """The element with its scripts (`\\log_2`), and what comes before and after them in their row."""
+    while parents.get(el) is not None and parents[el].tag in SCRIPTED and parents[el][0] is el:
+        el = parents[el]
+    row = parents.get(el)
+    if row is None or row.tag not in ROWS:
+        return el, None, None
+    i = list(row).index(el)
+    return el, row[i - 1] if i else None, row[i + 1] if i + 1 < len(row) else None
+
+
+def limit_operator(el: ET.Element, parents: dict) -> None:
+    """`\\max_x`: limits underneath in a display, a subscript inline; TeX's spaces around an Op."""
+    el.set("movablelimits", "true")
+    if parents.get(el) is not None and parents[el].tag in SCRIPTS and parents[el][0] is el:
+        parents[el].tag = SCRIPTS[parents[el].tag]
+    _, before, after = neighbours(el, parents)
+    el.set("lspace", THIN if ordinary(before) else "0")
+    spaced = after is not None and not opens(after) and (after.text or "") not in NO_SPACE_AFTER_OP
+    el.set("rspace", THIN if spaced else "0")
+
+
+def function_name(el: ET.Element, parents: dict) -> None:
+    """`\\log`, `\\operatorname{softmax}`: applied to what follows (U+2061), with TeX's thin spaces."""
+    text = el.text or ""
+    if el.tag == "mo" and len(text) > 1 and text.replace("\u2006", "").isalpha() and text != "mod":
+        if text in LIMIT_OPERATORS or el.get("movablelimits") == "true":
+            limit_operator(el, parents)
+            return
+        el.tag = "mi"  # \operatorname{softmax}: a function name, as \log
+    elif not (el.tag == "mi" and len(text) > 1 and text.isalpha() and el.get("mathvariant") is None):
+        return  # latex2mathml sets letters one by one: a longer <mi> is a name (\log, \exp)
+    group, before, after = neighbours(el, parents)
+    row = parents.get(group)
+    if after is not None:  # applied to what follows, with a thin space unless that opens with a delimiter
+        apply = ET.Element("mo", {} if opens(after) else {"rspace": THIN})
+        apply.text = "\u2061"
+        row.insert(list(row).index(group) + 1, apply)
+        parents[apply] = row
+    if ordinary(before):  # TeX's thin space between a symbol and a function name: x \log y
+        row.insert(list(row).index(group), ET.Element("mspace", {"width": THIN}))
+
+
+def large_operator(el: ET.Element, parents: dict) -> None:
+    """`\\sum_i` as `\\max_x` (latex2mathml sets its limits underneath at a display's top only)."""
+    if el.tag in SCRIPTED and el[0].tag == "mo" and el[0].text in LARGE_OPERATORS:
+        el.tag = SCRIPTS.get(el.tag, el.tag)
+        el[0].set("movablelimits", "true")
+        # as TeX: no more space than the = before it brings
+        el[0].set("lspace", THIN if ordinary(neighbours(el, parents)[1]) else "0")
+
+
+def symbol(el: ET.Element) -> None:
+    """`\\mathbb{1}`, `\\mathbf`, `\\bm` as Unicode's mathematical letters (MathML Core ignores
+    `mathvariant` but for `normal`); `\\infty`, `|`, `\\lVert` not stretched or spaced as operators;
+    accents that cover their base (`\\overline{p_B}`); `\\!` and the named spaces, which MathML Core
+    does not know, as lengths."""
+    text = el.text or ""
+    if el.tag in ("mi", "mn", "mo") and el.get("mathvariant") not in (None, "normal"):
+        variant = el.attrib.pop("mathvariant")
+        el.text = "".join(styled(c, variant) if c.isalnum() else c for c in text)
+    if el.tag == "mo" and text in ORDINARY:  # as an operator it would get an operator's spaces
+        el.tag = "mi"
+        el.set("mathvariant", "normal")
+    if el.tag == "mo" and text in ("|", "\u2016"):  # TeX's | and \| are ordinary symbols, \lvert...\rvert fences
+        el.set("lspace", "0")
+        el.set("rspace", "0")
+        el.attrib.setdefault("stretchy", "false")
+    if el.tag in ("mover", "munder") and len(el) == 2 and el[1].tag == "mo" and el[1].text in ACCENTS:
+        el.set("accent" if el.tag == "mover" else "accentunder", "true")
+        el[1].attrib.pop("accent", None)
+    if el.tag == "mspace" and el.get("width") in SPACES:
+        width = SPACES[el.attrib.pop("width")]
+        if width.startswith("-"):  # MathML Core's mspace has no negative width
+            el.set("style", f"margin-left:{width}")
+        else:
+            el.set("width", width)
+
+
+def upright_letter(el: ET.Element) -> bool:
+    return el.tag == "mi" and el.get("mathvariant") == "normal" and (el.text or "").isalpha()
+
+
+def typeset(math: str) -> str:
+    """latex2mathml's MathML laid out as TeX lays it out, in MathML Core."""
     root = ET.fromstring(re.sub(r"&(?!#?\w+;)", "&amp;", math))  # a bare & that latex2mathml left as text
     parents = {child: parent for parent in root.iter() for child in parent}
-
-    def neighbours(el: ET.Element) -> tuple[ET.Element, ET.Element | None, ET.Element | None]:
-        """The element with its scripts (`\\log_2`), and what comes before and after them in their row."""
-        while parents.get(el) is not None and parents[el].tag in (*SCRIPTS, *SCRIPTS.values()) and parents[el][0] is el:
-            el = parents[el]
-        row = parents.get(el)
-        if row is None or row.tag not in ROWS:
-            return el, None, None
-        i = list(row).index(el)
-        return el, row[i - 1] if i else None, row[i + 1] if i + 1 < len(row) else None
-
     for el in list(root.iter()):
-        text = el.text or ""
-        if el.tag == "mi" and len(text) > 1 and text.isalpha() and el.get("mathvariant") is None:
-            name = True  # a function name: \log, \exp (latex2mathml sets letters one by one otherwise)
-        elif el.tag == "mo" and len(text) > 1 and text.replace("\u2006", "").isalpha():
-            name = text not in LIMIT_OPERATORS and el.get("movablelimits") != "true" and text != "mod"
-            if name:  # \operatorname{softmax}: a function name, as \log
-                el.tag = "mi"
-            elif text != "mod":  # \max_x: limits underneath in a display, a subscript inline
-                el.set("movablelimits", "true")
-                if parents.get(el) is not None and parents[el].tag in SCRIPTS and parents[el][0] is el:
-                    parents[el].tag = SCRIPTS[parents[el].tag]
-                group, before, after = neighbours(el)
-                el.set("lspace", THIN if ordinary(before) else "0")
-                spaced = after is not None and not opens(after) and (after.text or "") not in NO_SPACE_AFTER_OP
-                el.set("rspace", THIN if spaced else "0")
-        else:
-            name = False
-        if name:
-            group, before, after = neighbours(el)
-            if after is not None:  # applied to what follows, with a thin space unless that opens with a delimiter
-                apply = ET.Element("mo", {} if opens(after) else {"rspace": THIN})
-                apply.text = "\u2061"
-                row = parents[group]
-                row.insert(list(row).index(group) + 1, apply)
-                parents[apply] = row
-            if ordinary(before):  # TeX's thin space between a symbol and a function name: x \log y
-                row = parents[group]
-                row.insert(list(row).index(group), ET.Element("mspace", {"width": THIN}))
-        if el.tag in (*SCRIPTS, *SCRIPTS.values()) and el[0].tag == "mo" and el[0].text in LARGE_OPERATORS:
-            el.tag = SCRIPTS.get(
-                el.tag, el.tag
-            )  # \sum_i as \max_x (latex2mathml sets it under at a display's top only)
-            el[0].set("movablelimits", "true")
-            el[0].set("lspace", THIN if ordinary(neighbours(el)[1]) else "0")  # as TeX: no more than the = before it
-        if el.tag in ("mi", "mn", "mo") and el.get("mathvariant") not in (None, "normal"):
-            variant = el.attrib.pop("mathvariant")
-            el.text = "".join(styled(c, variant) if c.isalnum() else c for c in text)
-        if el.tag == "mo" and text in ORDINARY:  # as an operator it would get an operator's spaces
-            el.tag = "mi"
-            el.set("mathvariant", "normal")
-        if el.tag == "mo" and text in ("|", "\u2016"):  # TeX's | and \| are ordinary symbols, \lvert...\rvert fences
-            el.set("lspace", "0")
-            el.set("rspace", "0")
-            el.attrib.setdefault("stretchy", "false")
-        if el.tag in ("mover", "munder") and len(el) == 2 and el[1].tag == "mo" and el[1].text in ACCENTS:
-            el.set("accent" if el.tag == "mover" else "accentunder", "true")
-            el[1].attrib.pop("accent", None)
-        if el.tag == "mspace" and el.get("width") in SPACES:
-            width = SPACES[el.attrib.pop("width")]
-            if width.startswith("-"):  # MathML Core's mspace has no negative width
-                el.set("style", f"margin-left:{width}")
-            else:
-                el.set("width", width)
+        function_name(el, parents)
+        large_operator(el, parents)
+        symbol(el)
     for row in root.iter():  # \mathrm{KL}: latex2mathml's letters one by one, as one identifier
         i = 0
         while i < len(row):
-            run = 0
-            while (
-                i + run < len(row)
-                and row[i + run].tag == "mi"
-                and row[i + run].get("mathvariant") == "normal"
-                and (row[i + run].text or "").isalpha()
-            ):
-                run += 1
+            run = len(list(itertools.takewhile(upright_letter, row[i:])))
             if run > 1:
                 row[i].text = "".join(c.text or "" for c in row[i : i + run])
                 del row[i].attrib["mathvariant"]

@@ -1,18 +1,15 @@
 """The printed book and the per-chapter handouts (issue #18).
 
 - In LaTeX, a code cell tagged `print-output-only` (or `hide-input`, whose code the web page
-  already folds away) prints its output only: the figure or table, not the plotting code. The web
-  page and the notebook keep the code.
-- The whole-book PDF drops the text of the pages named in `print_omit_pages` (the bibliography
-  page): Sphinx's LaTeX writer already gathers every citation into one bibliography at the end,
-  so the page would otherwise print as an almost empty chapter before it.
-- `book_handout: true` (tools/build.py sets it for `make handouts`) adds the Sphinx tag
-  `handout`, so a chapter's `{only} html or handout` reading list prints in its handout.
-- In a handout, a `{ref}` to another chapter prints that chapter's title in italics, and an `{eq}`
-  the equation's number in the book (Sphinx would print the bare label, or `??`, since the target
-  is in no document of the handout).
-- Each page that matches `handout_pages` links its handout PDF (`_handouts/<page>.pdf`, which
-  `make handouts` writes) from the download menu.
+  already folds away) prints its output only: the figure or table, not the plotting code, which
+  the web page and the notebook keep.
+- The whole-book PDF drops the pages named in `print_omit_pages` (the bibliography page: Sphinx's
+  LaTeX writer already gathers every citation at the end, so it would print as an empty chapter).
+- `book_handout: true` (set by `make handouts`) adds the Sphinx tag `handout`, so a chapter's
+  `{only} html or handout` reading list prints in its handout. There a `{ref}` or `{eq}` to
+  another chapter prints its title or the book's equation number (Sphinx would print the bare
+  label, or `??`, since the target is in no document of the handout).
+- Each page that matches `handout_pages` links its handout PDF from the download menu.
 """
 
 from __future__ import annotations

@@ -18,8 +18,14 @@ package axe-playwright-python (requirements.lock), so the tests need no Node.js.
 
 from __future__ import annotations
 
+import functools
 import gzip
+import http.server
+import importlib.resources
+import importlib.util
 import os
+import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +34,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-import browser
 import sources
 from conftest import ROOT
+from lighthouse import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +45,13 @@ PAGES = sorted(
     {p.with_suffix(".html").as_posix() for p in sources.toc_files(ROOT)} | {FRONT_DOOR, "search.html", "genindex.html"}
 )
 CHAPTERS = [p.with_suffix(".html").as_posix() for p in sources.lecture_chapters(ROOT)]
+# axe-core as the PyPI package axe-playwright-python bundles it (0.1.8: axe 4.12.1). Its `Axe.run` takes
+# axe's options but no time limit, so Visit.axe injects this file and runs axe itself.
+AXE_PACKAGE, AXE_FILE = "axe_playwright_python", "axe.min.js"
+SETUP_HINT = (
+    "run `make browser` (tools/setup_browser.sh installs Chromium; `make test` runs it) and "
+    "`make env` (installs requirements.lock, axe-playwright-python among them)"
+)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 # Rules axe marks experimental that Lighthouse's accessibility score also runs.
 AXE_EXTRA = {
@@ -131,7 +144,7 @@ class Visit:
             pytest.fail(f"{self.path}: {what} failed: {str(err).splitlines()[0]}")
 
     def axe(self, options: dict) -> list[str]:
-        self.page.add_script_tag(content=browser.axe_script())
+        self.page.add_script_tag(content=axe_script())
         return self.run(RUN_AXE, "the axe-core scan", {"resultTypes": ["violations"], **options}, AXE_SECONDS)
 
 
@@ -142,25 +155,56 @@ def site_dir(request: pytest.FixtureRequest) -> Path:
     return request.getfixturevalue("html_build").build_dir / "html"
 
 
+@functools.cache
+def axe_script() -> str:
+    return importlib.resources.files(AXE_PACKAGE).joinpath(AXE_FILE).read_text(encoding="utf-8")
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
 @pytest.fixture(scope="session")
 def site(site_dir: Path) -> Iterator[str]:
-    with browser.serve(site_dir) as base:
-        yield base
+    """The built site served on a free port of 127.0.0.1; its base URL (ending in '/')."""
+    if not (site_dir / "index.html").exists():
+        pytest.fail(f"{site_dir}: no index.html — build the book first (`make book`)")
+    handler = functools.partial(QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def missing_tools() -> list[str]:
+    """What the browser tests need (Chromium, axe-core) and this machine lacks."""
+    missing = [] if shutil.which(CHROMIUM) else [f"{CHROMIUM} (Debian package chromium)"]
+    if importlib.util.find_spec(AXE_PACKAGE) is None:
+        missing.append("the Python package axe-playwright-python (pinned in requirements.lock)")
+    elif not importlib.resources.files(AXE_PACKAGE).joinpath(AXE_FILE).is_file():
+        missing.append(
+            f"{AXE_FILE} in axe-playwright-python (this version no longer bundles it there: update "
+            "tests/book/test_browser.py's AXE_FILE, or pin the version in requirements.lock)"
+        )
+    return missing
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
-    missing = browser.missing_tools()
+    missing = missing_tools()
     if missing:
-        pytest.fail(f"browser tests need {', '.join(missing)}: {browser.SETUP_HINT}")
+        pytest.fail(f"browser tests need {', '.join(missing)}: {SETUP_HINT}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         # Playwright gives each launch a fresh temporary profile; --headless comes from headless=True.
         chrome = playwright.chromium.launch(
-            executable_path=browser.CHROMIUM,
+            executable_path=CHROMIUM,
             headless=True,
-            args=[f for f in browser.CHROMIUM_FLAGS if f != "--headless"],
+            args=[f for f in CHROMIUM_FLAGS if f != "--headless"],
         )
         yield chrome
         chrome.close()
@@ -200,7 +244,11 @@ def visit(chromium, site: str) -> Iterator:
 
 
 def test_every_built_page_is_tested(site_dir: Path) -> None:
-    untested = sorted(set(browser.html_pages(site_dir)) - set(PAGES))
+    """Every page a reader can reach (redirect stubs included) is in PAGES."""
+    built = [p.relative_to(site_dir) for p in site_dir.rglob("*.html")]
+    skip = ("_static", "_sources", "_images")
+    pages = {p.as_posix() for p in built if p.parts[0] not in skip and not p.name.startswith("_")}
+    untested = sorted(pages - set(PAGES))
     assert not untested, f"pages built but not listed in _toc.yml (so not tested here): {untested}"
 
 
@@ -254,12 +302,13 @@ def test_math_shows_without_javascript(visit, path: str) -> None:
 
 # Lighthouse's page weight budget (issue #19): a chapter's HTML, compressed as GitHub Pages sends it.
 CHAPTER_HTML_GZIP_BYTES = 400_000
+GZIP_LEVEL = 6  # what a static host such as GitHub Pages sends (tools/serve_h2.mjs sends it too)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_html_is_light(site_dir: Path, chapter: str) -> None:
     html = (site_dir / chapter).read_bytes()
-    sent = len(gzip.compress(html, compresslevel=browser.GZIP_LEVEL, mtime=0))
+    sent = len(gzip.compress(html, compresslevel=GZIP_LEVEL, mtime=0))
     assert sent <= CHAPTER_HTML_GZIP_BYTES, (
         f"{chapter}: {sent / 1000:.0f} kB compressed (at most {CHAPTER_HTML_GZIP_BYTES / 1000:.0f} kB); "
         "move long outputs or data out of the page"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,10 +20,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.styles import get_style_by_name
 from pygments.token import Comment, Generic, Name, Operator, Punctuation, String
 
+import html_pages  # book/_ext/ is on sys.path through tests/conftest.py
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import html_pages  # noqa: E402
 
 THEME = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
 TEMPLATES = ROOT / "book" / "_templates"

@@ -3,16 +3,12 @@ book converts to MathML with nothing left as TeX, and one that does not is a war
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from docutils import nodes
 from sphinx.errors import SphinxWarning
 
+import mathml  # book/_ext/ is on sys.path through tests/conftest.py
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import mathml  # noqa: E402
 
 
 def formulas() -> list[tuple[str, str, str]]:
