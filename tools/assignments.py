@@ -4,22 +4,13 @@
     python tools/assignments.py grade DIR [--csv F]   grade a folder of submitted notebooks
                                                       (or `make grade NOTEBOOKS=DIR`)
 
-An assignment, `notebooks/assignments/<name>.md`, is written like a chapter and becomes a notebook
-the way a chapter does (book/_ext/notebooks.py). A solution region lies between `# BEGIN SOLUTION`
-and `# END SOLUTION` lines (in Markdown `<!-- BEGIN SOLUTION -->` and `<!-- END SOLUTION -->`); the
-starter has its `# STUB: <code>` lines instead (prefix removed), or `raise NotImplementedError(...)`,
-or "*Your answer here.*". The one code cell tagged `checks` registers each task's check with
-`@task("name", points)`; its `from assignment_checking import ...` line (there for linters and
-editors) becomes the code of tools/assignment_checking.py, so a notebook runs on its own. The HTML
-build writes `_notebooks/assignments/<name>.ipynb` and, in the instructor edition only,
-`<name>-solution.ipynb`; `{assignment-links} <name>` links them (book/_ext/notebooks.py registers both).
-
-The grader runs each submitted notebook in a fresh kernel, in a temporary folder holding a copy of
-the notebook and nothing else, with a time limit per cell (an endless loop is interrupted and the
-notebook goes on) and per notebook (the kernel's process group is killed). It then runs the
-instructor's checks, taken from the source rather than from the submission, one cell per task, and
-writes a CSV (student file, task, pass/fail, points) and a one-line summary. Own code rather than
-nbgrader or otter-grader: see notebooks/README.md.
+notebooks/README.md describes an assignment's source, `notebooks/assignments/<name>.md` (a chapter
+with solution regions, stubs and one `checks` cell), and the grader, and says why not nbgrader or
+otter-grader. Both notebooks are made the way a chapter's is (book/_ext/notebooks.py, whose setup()
+calls this module's: the HTML build writes them to `_notebooks/assignments/`, the solution only in
+the instructor edition, and `{assignment-links} <name>` links them). The `checks` cell's line
+`from assignment_checking import ...` is there for linters and editors; the notebook gets the code
+of tools/assignment_checking.py in its place, so that it runs on its own.
 """
 
 from __future__ import annotations
@@ -42,10 +33,13 @@ from functools import partial
 from pathlib import Path
 
 import nbformat
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "book" / "_ext")]
 from assignment_checking import _GRADE_MARK as GRADE_MARK  # noqa: E402  (what the checks print)
+from build import THREAD_ENV  # noqa: E402
 from notebooks import (  # noqa: E402
     NOTEBOOK_DIR,
     Links,
@@ -198,38 +192,32 @@ def write_book_assignments(app, exception) -> None:
         write_assignments(out, Path(app.srcdir), links_from_config(app.config), app.config.book_edition == "instructor")
 
 
-def assignment_links_directive():
-    from docutils import nodes
-    from sphinx.util.docutils import SphinxDirective
+class AssignmentLinks(SphinxDirective):
+    """`{assignment-links} <name>`: download links of both notebooks and an "Open in Colab" link."""
 
-    class AssignmentLinks(SphinxDirective):
-        """`{assignment-links} <name>`: download links of both notebooks and an "Open in Colab" link."""
+    required_arguments = 1
 
-        required_arguments = 1
-
-        def run(self):
-            name = self.arguments[0]
-            source = Path(self.env.srcdir) / ASSIGNMENTS / f"{name}.md"
-            if not source.is_file():
-                raise self.error(f"no assignment source {ASSIGNMENTS}/{name}.md")
-            self.env.note_dependency(str(source))
-            base = f"{'../' * self.env.docname.count('/')}{NOTEBOOK_DIR}/{ASSIGNMENT_DIR}/{name}"
-            colab = links_from_config(self.config).colab_url(f"{ASSIGNMENT_DIR}/{name}")
-            items = [("Student notebook (.ipynb)", f"{base}.ipynb"), ("Open in Colab", colab)]
-            if self.config.book_edition == "instructor":  # the student edition has no solutions
-                items.append(("Solution notebook (.ipynb)", f"{base}-solution.ipynb"))
-            para = nodes.paragraph()
-            for i, (text, url) in enumerate(items):
-                para += [nodes.Text(" · ")] if i else []
-                para += nodes.reference(text, text, refuri=url)
-            return [para]
-
-    return AssignmentLinks
+    def run(self):
+        name = self.arguments[0]
+        source = Path(self.env.srcdir) / ASSIGNMENTS / f"{name}.md"
+        if not source.is_file():
+            raise self.error(f"no assignment source {ASSIGNMENTS}/{name}.md")
+        self.env.note_dependency(str(source))
+        base = f"{'../' * self.env.docname.count('/')}{NOTEBOOK_DIR}/{ASSIGNMENT_DIR}/{name}"
+        colab = links_from_config(self.config).colab_url(f"{ASSIGNMENT_DIR}/{name}")
+        items = [("Student notebook (.ipynb)", f"{base}.ipynb"), ("Open in Colab", colab)]
+        if self.config.book_edition == "instructor":  # the student edition has no solutions
+            items.append(("Solution notebook (.ipynb)", f"{base}-solution.ipynb"))
+        para = nodes.paragraph()
+        for i, (text, url) in enumerate(items):
+            para += [nodes.Text(" · ")] if i else []
+            para += nodes.reference(text, text, refuri=url)
+        return [para]
 
 
 def setup(app) -> None:
     """Called by book/_ext/notebooks.py's setup, after it has connected its own `build-finished`."""
-    app.add_directive("assignment-links", assignment_links_directive())
+    app.add_directive("assignment-links", AssignmentLinks)
     app.connect("build-finished", write_book_assignments)
 
 
@@ -276,8 +264,6 @@ def parse_grades(cells: list[nbformat.NotebookNode]) -> dict[str, dict]:
 
 def kernel_env() -> dict[str, str]:
     """One thread per kernel, as in the build (DESIGN.md: PyTorch oversubscribes small machines); no plot windows."""
-    from build import THREAD_ENV  # tools/build.py; imported here, not in the Sphinx build that imports this module
-
     return {**os.environ, **THREAD_ENV, "MPLBACKEND": "Agg"}
 
 
