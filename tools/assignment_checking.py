@@ -33,12 +33,12 @@ def _run_task(name):
     try:
         function()
     except NotImplementedError as err:
-        tb = err.__traceback__
-        while tb is not None and tb.tb_next is not None:
+        tb = err.__traceback__  # caught here, so it has at least this frame; its last is the stub's
+        while tb.tb_next is not None:
             tb = tb.tb_next
-        code = tb.tb_frame.f_code if tb is not None else None
-        name = getattr(code, "co_qualname", getattr(code, "co_name", "<module>"))  # co_qualname: Python 3.11+
-        where = f"`{name}`" if code is not None and name != "<module>" else "a function it needs"
+        code = tb.tb_frame.f_code
+        name = getattr(code, "co_qualname", code.co_name)  # co_qualname: Python 3.11+
+        where = f"`{name}`" if name != "<module>" else "a function it needs"
         return False, f"not done yet: {where} still raises NotImplementedError"
     except AssertionError as err:
         return False, str(err) or "a check failed"
@@ -57,7 +57,7 @@ def check(name):
     """Run the check of task `name` and say what is wrong, if anything."""
     start = _time.perf_counter()
     passed, message = _run_task(name)
-    points = _TASKS[name][1] if name in _TASKS else 0
+    points = _TASKS.get(name, (None, 0))[1]
     seconds = _time.perf_counter() - start
     verdict = f"✓ {name}: passed ({points} point{'s' if points != 1 else ''})" if passed else f"✗ {name}: {message}"
     print(verdict + (f"  [{seconds:.1f} s]" if seconds >= 1 else ""))
@@ -66,7 +66,7 @@ def check(name):
 def _grade_task(name):
     """Print one line the grader reads: the task, whether it passed, its points and the message."""
     passed, message = _run_task(name)
-    points = _TASKS[name][1] if name in _TASKS else 0
+    points = _TASKS.get(name, (None, 0))[1]
     print(_GRADE_MARK + _json.dumps({"task": name, "passed": passed, "points": points, "message": message}))
 
 

@@ -1,16 +1,16 @@
-"""The programming assignments from the command line: build their notebooks, grade submissions.
+"""The programming assignments: their two notebooks, and grading submissions.
 
     python tools/assignments.py build [--out DIR]     student and solution .ipynb of each assignment
     python tools/assignments.py grade DIR [--csv F]   grade a folder of submitted notebooks
                                                       (or `make grade NOTEBOOKS=DIR`)
 
-How an assignment is written, and how its two notebooks are made, is in book/_ext/notebooks.py
-(the HTML build publishes them too). The grader runs each submitted notebook in a fresh kernel, in
-a temporary folder holding a copy of the notebook and nothing else, with a time limit per cell (an
-endless loop is interrupted and the notebook goes on) and per notebook (the kernel's process group
-is killed). It then runs the instructor's checks, taken from the source rather than from the
-submission, one cell per task, and writes a CSV (student file, task, pass/fail, points) and a
-one-line summary. Own code rather than nbgrader or otter-grader: see notebooks/README.md.
+notebooks/README.md describes an assignment's source, `notebooks/assignments/<name>.md` (a chapter
+with solution regions, stubs and one `checks` cell), and the grader, and says why not nbgrader or
+otter-grader. Both notebooks are made the way a chapter's is (book/_ext/notebooks.py, whose setup()
+calls this module's: the HTML build writes them to `_notebooks/assignments/`, the solution only in
+the instructor edition, and `{assignment-links} <name>` links them). The `checks` cell's line
+`from assignment_checking import ...` is there for linters and editors; the notebook gets the code
+of tools/assignment_checking.py in its place, so that it runs on its own.
 """
 
 from __future__ import annotations
@@ -27,31 +27,198 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import nbformat
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "book" / "_ext")]
 from assignment_checking import _GRADE_MARK as GRADE_MARK  # noqa: E402  (what the checks print)
 from build import THREAD_ENV  # noqa: E402
-from notebooks import AssignmentError, assignment_sources, checks_source, write_assignments  # noqa: E402
+from notebooks import (  # noqa: E402
+    NOTEBOOK_DIR,
+    Links,
+    chapter_notebook,
+    default_links,
+    links_from_config,
+    notebook_title,
+    write_notebook,
+)
+
+ASSIGNMENTS = "notebooks/assignments"  # the sources, under the book's root
+ASSIGNMENT_DIR = "assignments"  # the notebooks, under _notebooks/
+CHECKING = ROOT / "tools" / "assignment_checking.py"
+CHECKS_TAG = "checks"
+RUNTIME_IMPORT = re.compile(r"^from assignment_checking import [^\n]*$", re.MULTILINE)
+BEGIN, END, STUB = "# BEGIN SOLUTION", "# END SOLUTION", "# STUB:"
+MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
+MD_PLACEHOLDER = "*Your answer here.*"
 
 CELL_TIMEOUT = 120  # seconds per cell when grading; an assignment runs in under 2 minutes in all
 NOTEBOOK_TIMEOUT = 600  # seconds per submitted notebook, checks included
 KERNEL_START_ATTEMPTS = 3  # a kernel that dies before it answers is started again (a port race)
 
 
-def task_names(path: Path) -> list[str]:
-    """The tasks in the order the checks cell defines them."""
-    return re.findall(r"""^@task\(\s*["']([^"']+)["']""", checks_source(path), re.MULTILINE)
+class AssignmentError(Exception):
+    """A malformed assignment source, or a submission of no known assignment; the message names the file."""
+
+
+# --------------------------------------------------------------------------------------------
+# One source, two notebooks
+
+
+@dataclass
+class Region:
+    """A solution region (for the test that no solution leaks into the starter)."""
+
+    line: int  # 1-based line of the BEGIN marker in the source
+    lines: list[str] = field(default_factory=list)
+
+
+def assignment_sources(root: Path = ROOT) -> list[Path]:
+    return sorted((root / ASSIGNMENTS).glob("*.md"))
+
+
+def split_version(text: str, student: bool, path: Path = Path("?"), regions: list[Region] | None = None) -> str:
+    """The source text of one version: solutions replaced by their stubs (student) or markers removed (solution)."""
+    out: list[str] = []
+    region: Region | None = None
+    stubs: list[str] = []
+    indent, markdown = "", False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped in (BEGIN, MD_BEGIN):
+            if region is not None:
+                raise AssignmentError(f"{path}:{number}: a solution region starts inside another")
+            region, stubs, markdown = Region(number), [], stripped == MD_BEGIN
+            indent = line[: len(line) - len(line.lstrip())]
+        elif stripped in (END, MD_END):
+            if region is None:
+                raise AssignmentError(f"{path}:{number}: `{stripped}` without a region to end")
+            if student:
+                stubs = stubs or [f'{indent}raise NotImplementedError("your code here")']
+                out += [MD_PLACEHOLDER] if markdown else [f"{indent}# YOUR CODE HERE", *stubs]
+            if regions is not None:
+                regions.append(region)
+            region = None
+        elif region is None:
+            out.append(line)
+        elif stripped.startswith(STUB):
+            stubs.append(indent + stripped[len(STUB) :].strip())
+        else:
+            region.lines.append(line)
+            out += [] if student else [line]
+    if region is not None:
+        raise AssignmentError(f"{path}:{region.line}: solution region never ends (add `{END}`)")
+    return "\n".join(out) + "\n"
+
+
+def solution_regions(path: Path) -> list[Region]:
+    regions: list[Region] = []
+    split_version(path.read_text(encoding="utf-8"), student=False, path=path, regions=regions)
+    return regions
+
+
+def checks_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code" and CHECKS_TAG in c.metadata.get("tags", [])]
+
+
+def assignment_notebook(path: Path, student: bool, links: Links | None = None) -> nbformat.NotebookNode:
+    """The student or solution notebook of the assignment at `path` (no outputs)."""
+    links = links or default_links()
+    name = path.stem
+    docname = f"{ASSIGNMENT_DIR}/{name}" + ("" if student else "-solution")
+    text = split_version(path.read_text(encoding="utf-8"), student=student, path=path)
+    nb = chapter_notebook(path, docname, links, text=text)
+    version = "the starter notebook" if student else "the solution notebook"
+    nb.cells[1].source = (
+        f"*{notebook_title(nb.cells, name)}*, {version}, from *Introduction to ML Safety* "
+        f"([open it in Colab]({links.colab_url(docname)})).\n\n"
+        "The cell above installs the book's library, `mlsafety`, when it is missing (as on Colab) "
+        "and does nothing otherwise."
+    )
+    runtime = CHECKING.read_text(encoding="utf-8").strip()
+    for cell in checks_cells(nb):
+        if not RUNTIME_IMPORT.search(cell.source):
+            raise AssignmentError(
+                f"{path}: the `{CHECKS_TAG}` cell must start with `from assignment_checking import ...`"
+            )
+        checks = RUNTIME_IMPORT.sub(lambda _: runtime, cell.source, count=1)
+        cell.source = "# @title The checks: run this cell; you need not read it\n" + checks
+        cell.metadata["cellView"] = "form"  # Colab shows the title only
+        cell.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab collapses it
+    nb.metadata["mlsafety_assignment"] = {"name": name, "version": "student" if student else "solution"}
+    nbformat.validate(nb)
+    return nb
+
+
+def checks_source(path: Path) -> str:
+    """The checks cell of the assignment's notebook, runnable on its own (the runtime first)."""
+    cells = checks_cells(assignment_notebook(path, student=False))
+    if len(cells) != 1:
+        raise AssignmentError(f"{path}: needs exactly one code cell tagged `{CHECKS_TAG}`, found {len(cells)}")
+    return cells[0].source
 
 
 def task_points(path: Path) -> dict[str, float]:
-    """Each task's points, from `@task("name", points)` in the checks cell."""
+    """Each task's points, from `@task("name", points)` in the checks cell, in the order it defines them."""
     pattern = r"""^@task\(\s*["']([^"']+)["']\s*(?:,\s*(?:points\s*=\s*)?([\d.]+))?"""
     return {name: float(points or 1) for name, points in re.findall(pattern, checks_source(path), re.MULTILINE)}
+
+
+def write_assignments(out: Path, root: Path = ROOT, links: Links | None = None, solutions: bool = True) -> list[Path]:
+    """Write `<name>.ipynb` (student) and, with `solutions`, `<name>-solution.ipynb` for every assignment."""
+    written = []
+    for path in assignment_sources(root):
+        for student in (True, False) if solutions else (True,):
+            written.append(out / f"{path.stem}{'' if student else '-solution'}.ipynb")
+            write_notebook(assignment_notebook(path, student, links), written[-1])
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Sphinx: the notebooks in the HTML build, and the links to them
+
+
+def write_book_assignments(app, exception) -> None:
+    if exception is None and app.builder.format == "html":
+        # The student edition publishes no solution notebook (book/_ext/editions.py, issue #18).
+        out = Path(app.outdir) / NOTEBOOK_DIR / ASSIGNMENT_DIR
+        write_assignments(out, Path(app.srcdir), links_from_config(app.config), app.config.book_edition == "instructor")
+
+
+class AssignmentLinks(SphinxDirective):
+    """`{assignment-links} <name>`: download links of both notebooks and an "Open in Colab" link."""
+
+    required_arguments = 1
+
+    def run(self):
+        name = self.arguments[0]
+        source = Path(self.env.srcdir) / ASSIGNMENTS / f"{name}.md"
+        if not source.is_file():
+            raise self.error(f"no assignment source {ASSIGNMENTS}/{name}.md")
+        self.env.note_dependency(str(source))
+        base = f"{'../' * self.env.docname.count('/')}{NOTEBOOK_DIR}/{ASSIGNMENT_DIR}/{name}"
+        colab = links_from_config(self.config).colab_url(f"{ASSIGNMENT_DIR}/{name}")
+        items = [("Student notebook (.ipynb)", f"{base}.ipynb"), ("Open in Colab", colab)]
+        if self.config.book_edition == "instructor":  # the student edition has no solutions
+            items.append(("Solution notebook (.ipynb)", f"{base}-solution.ipynb"))
+        para = nodes.paragraph()
+        for i, (text, url) in enumerate(items):
+            para += [nodes.Text(" · ")] if i else []
+            para += nodes.reference(text, text, refuri=url)
+        return [para]
+
+
+def setup(app) -> None:
+    """Called by book/_ext/notebooks.py's setup, after it has connected its own `build-finished`."""
+    app.add_directive("assignment-links", AssignmentLinks)
+    app.connect("build-finished", write_book_assignments)
 
 
 # --------------------------------------------------------------------------------------------
@@ -83,13 +250,6 @@ class Graded:
         return sum(r.max_points for r in self.results)
 
 
-def grading_cells(source: Path) -> list[nbformat.NotebookNode]:
-    """The cells the grader appends: the instructor's checks, then one cell per task."""
-    cells = [nbformat.v4.new_code_cell(checks_source(source))]
-    cells += [nbformat.v4.new_code_cell(f"_grade_task({name!r})") for name in task_names(source)]
-    return cells
-
-
 def parse_grades(cells: list[nbformat.NotebookNode]) -> dict[str, dict]:
     found = {}
     for cell in cells:
@@ -109,13 +269,9 @@ def kernel_env() -> dict[str, str]:
 
 def kill_group(pid: int | None) -> None:
     """Kill a kernel and whatever it started (the kernel leads its own process group)."""
-    if not pid:
-        return
-    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            kill()
-        except (ProcessLookupError, PermissionError, OSError):
-            pass
+    for kill in (os.killpg, os.kill) if pid else ():
+        with suppress(OSError):
+            kill(pid, signal.SIGKILL)
 
 
 def _execute(run: nbformat.NotebookNode, work: Path, cell_timeout: int, notebook_timeout: int) -> tuple[str, bool]:
@@ -167,24 +323,21 @@ def run_submission(
     notebook: Path, source: Path, cell_timeout: int = CELL_TIMEOUT, notebook_timeout: int = NOTEBOOK_TIMEOUT
 ) -> Graded:
     """Run one submitted notebook in a fresh kernel in a temporary folder; grade it with `source`'s checks."""
-
     start = time.monotonic()
-    names = task_names(source)
     points = task_points(source)
-    problem = ""
+    grading = [nbformat.v4.new_code_cell(checks_source(source))]
+    grading += [nbformat.v4.new_code_cell(f"_grade_task({name!r})") for name in points]
     try:
         nb = nbformat.read(notebook, as_version=4)
     except Exception as err:  # not a notebook at all: every task fails with the reason
-        nb, problem = None, f"not a readable notebook ({type(err).__name__}: {err})"
-    grades: dict[str, dict] = {}
-    if nb is not None:
+        problem = f"not a readable notebook ({type(err).__name__}: {err})"
+    else:
         student_cells = [c for c in nb.cells if c.cell_type == "code"]
         for cell in student_cells:
             cell.outputs = []
-        extra = grading_cells(source)
-        run = nbformat.v4.new_notebook(cells=student_cells + extra, metadata=nb.metadata)
+        run = nbformat.v4.new_notebook(cells=student_cells + grading, metadata=nb.metadata)
         with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-            work = Path(tmp) / "work"
+            work = Path(tmp) / "work"  # a notebook that deletes its folder leaves `tmp` to clean up
             work.mkdir()
             shutil.copy2(notebook, work / notebook.name)
             for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
@@ -192,17 +345,13 @@ def run_submission(
                 if started or attempt == KERNEL_START_ATTEMPTS:
                     break
                 time.sleep(attempt)  # kernels started at once can race for the same ports: try again
-        grades = parse_grades(extra)
+    grades = parse_grades(grading)
     results = []
-    for name in names:
-        worth = points.get(name, 1.0)
+    for name, worth in points.items():
         found = grades.get(name)
-        if found is None:
-            results.append(TaskResult(name, False, 0.0, worth, problem or "the check did not run"))
-        else:
-            results.append(
-                TaskResult(name, found["passed"], worth if found["passed"] else 0.0, worth, found["message"])
-            )
+        passed = bool(found and found["passed"])
+        message = found["message"] if found else problem or "the check did not run"
+        results.append(TaskResult(name, passed, worth if passed else 0.0, worth, message))
     return Graded(notebook.name, results, problem, time.monotonic() - start)
 
 
@@ -240,27 +389,22 @@ def grade_folder(
 ) -> tuple[list[Graded], str]:
     """Grade every .ipynb in `folder`; write the CSV; return the results and the summary line."""
     graded: list[Graded] = []
-    todo: list[tuple[Path, Path]] = []
+    notebooks, sources = [], []
     for notebook in sorted(folder.glob("*.ipynb")):
         try:
-            todo.append((notebook, source_for(notebook, root, assignment)))
+            sources.append(source_for(notebook, root, assignment))
+            notebooks.append(notebook)
         except AssignmentError as err:
             graded.append(Graded(notebook.name, [], str(err)))
             print(f"{notebook.name}: {err}", flush=True)
 
-    def report(result: Graded) -> None:
-        graded.append(result)
-        note = f" ({result.problem})" if result.problem else ""
-        print(f"{result.file}: {result.score:g}/{result.max_score:g} in {result.seconds:.0f} s{note}", flush=True)
-
-    if jobs > 1 and len(todo) > 1:  # each notebook waits on its own kernel: processes, not threads
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            futures = [pool.submit(run_submission, nb, src, cell_timeout, notebook_timeout) for nb, src in todo]
-            for future in futures:
-                report(future.result())
-    else:
-        for notebook, source in todo:
-            report(run_submission(notebook, source, cell_timeout, notebook_timeout))
+    grade = partial(run_submission, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)
+    parallel = jobs > 1 and len(notebooks) > 1  # each notebook waits on its own kernel: processes, not threads
+    with ProcessPoolExecutor(min(jobs, len(notebooks))) if parallel else nullcontext() as pool:
+        for result in (pool.map if pool else map)(grade, notebooks, sources):
+            graded.append(result)
+            note = f" ({result.problem})" if result.problem else ""
+            print(f"{result.file}: {result.score:g}/{result.max_score:g} in {result.seconds:.0f} s{note}", flush=True)
     graded.sort(key=lambda g: g.file)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="", encoding="utf-8") as f:

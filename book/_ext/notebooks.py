@@ -9,15 +9,8 @@ reference list, cross-references the title or number the build resolved, glued v
 the build computed, admonitions block quotes, exercises bold headings, solutions `<details>` (none
 in the student edition); labels and comments are dropped.
 
-An assignment, `notebooks/assignments/<name>.md`, is written like a chapter. A solution region lies
-between `# BEGIN SOLUTION` and `# END SOLUTION` lines (in Markdown `<!-- BEGIN SOLUTION -->` and
-`<!-- END SOLUTION -->`); the starter has its `# STUB: <code>` lines instead (prefix removed), or
-`raise NotImplementedError(...)`, or "*Your answer here.*". The one code cell tagged `checks`
-registers each task's check with `@task("name", points)`; its `from assignment_checking import ...`
-line becomes the code of tools/assignment_checking.py, so a notebook runs on its own. The build
-writes `_notebooks/assignments/<name>.ipynb` and, in the instructor edition only,
-`<name>-solution.ipynb`; `{assignment-links} <name>` links them. tools/assignments.py builds them
-from the command line and grades submissions.
+The programming assignments' notebooks are made the same way, by tools/assignments.py, which
+setup() below registers.
 
 Colab opens notebooks from GitHub only (`/github/<owner>/<repo>/blob/<branch>/<path>`); the deploy
 workflow publishes `_build/html/_notebooks/` as the branch `chapter_notebooks_branch`. Configuration
@@ -65,20 +58,6 @@ ADMONITIONS = set("note tip hint important warning caution attention danger erro
 ADMONITIONS |= {"margin", "sidebar", "topic", "epigraph"}
 EXERCISES = {"exercise", "exercise-start", "exercise-end", "solution", "solution-start", "solution-end"}
 FIGURE_NAMES = {"figure": "Figure", "table": "Table", "code-block": "Listing", "exercise": "Exercise"}
-
-ASSIGNMENTS = "notebooks/assignments"  # the sources, under the book's root
-ASSIGNMENT_DIR = "assignments"  # the notebooks, under _notebooks/
-CHECKING = ROOT / "tools" / "assignment_checking.py"
-CHECKS_TAG = "checks"
-RUNTIME_IMPORT = re.compile(r"^from assignment_checking import [^\n]*$", re.MULTILINE)
-BEGIN, END, STUB = "# BEGIN SOLUTION", "# END SOLUTION", "# STUB:"
-MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
-MD_PLACEHOLDER = "*Your answer here.*"
-
-
-class AssignmentError(Exception):
-    """A malformed assignment source; the message names the file and line."""
-
 
 # --------------------------------------------------------------------------------------------
 # Where the notebook lives and where it installs from
@@ -459,123 +438,6 @@ def write_notebook(notebook: nbformat.NotebookNode, target: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The assignments: one source, two versions
-
-
-@dataclass
-class Region:
-    """A solution region: where it is and its lines (for the test that no solution leaks)."""
-
-    path: Path
-    line: int  # 1-based line of the BEGIN marker in the source
-    lines: list[str] = field(default_factory=list)
-
-
-def assignment_sources(root: Path = ROOT) -> list[Path]:
-    return sorted((root / ASSIGNMENTS).glob("*.md"))
-
-
-def split_version(text: str, student: bool, path: Path = Path("?"), regions: list[Region] | None = None) -> str:
-    """The source text of one version: solutions removed (student) or markers removed (solution)."""
-    out: list[str] = []
-    region: Region | None = None
-    stubs: list[str] = []
-    indent, markdown = "", False
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped in (BEGIN, MD_BEGIN):
-            if region is not None:
-                raise AssignmentError(f"{path}:{number}: a solution region starts inside another")
-            region, stubs, markdown = Region(path, number), [], stripped == MD_BEGIN
-            indent = line[: len(line) - len(line.lstrip())]
-        elif stripped in (END, MD_END):
-            if region is None:
-                raise AssignmentError(f"{path}:{number}: `{stripped}` without a region to end")
-            out += placeholder(markdown, indent, stubs) if student else []
-            if regions is not None:
-                regions.append(region)
-            region = None
-        elif region is None:
-            out.append(line)
-        elif stripped.startswith(STUB):
-            stubs.append(indent + stripped[len(STUB) :].strip())
-        else:
-            region.lines.append(line)
-            out += [] if student else [line]
-    if region is not None:
-        raise AssignmentError(f"{path}:{region.line}: solution region never ends (add `{END}`)")
-    return "\n".join(out) + "\n"
-
-
-def placeholder(markdown: bool, indent: str, stubs: list[str]) -> list[str]:
-    """What the student version has in place of a solution region: its stubs, or a NotImplementedError."""
-    if markdown:
-        return [MD_PLACEHOLDER]
-    return [f"{indent}# YOUR CODE HERE", *(stubs or [f'{indent}raise NotImplementedError("your code here")'])]
-
-
-def solution_regions(path: Path) -> list[Region]:
-    regions: list[Region] = []
-    split_version(path.read_text(encoding="utf-8"), student=False, path=path, regions=regions)
-    return regions
-
-
-def checks_source(path: Path) -> str:
-    """The checks cell of an assignment, runnable on its own (the runtime first)."""
-    nb = jupytext.reads(split_version(path.read_text(encoding="utf-8"), student=False, path=path), fmt="md:myst")
-    cells = [c for c in nb.cells if c.cell_type == "code" and CHECKS_TAG in c.metadata.get("tags", [])]
-    if len(cells) != 1:
-        raise AssignmentError(f"{path}: needs exactly one code cell tagged `{CHECKS_TAG}`, found {len(cells)}")
-    return with_runtime(cells[0].source, path)
-
-
-def with_runtime(source: str, path: Path) -> str:
-    """The checks cell with its line `from assignment_checking import ...` replaced by that module's code.
-
-    The import line lets linters and editors see where `task`, `check`, `expect_close` and
-    `expect_shape` come from; the notebook needs the code itself, since it must run on its own.
-    """
-    if not RUNTIME_IMPORT.search(source):
-        raise AssignmentError(f"{path}: the `{CHECKS_TAG}` cell must start with `from assignment_checking import ...`")
-    runtime = CHECKING.read_text(encoding="utf-8").strip()
-    return RUNTIME_IMPORT.sub(lambda _: runtime, source, count=1)
-
-
-def assignment_notebook(path: Path, student: bool, links: Links | None = None) -> nbformat.NotebookNode:
-    """The student or solution notebook of the assignment at `path` (no outputs)."""
-    links = links or default_links()
-    name = path.stem
-    docname = f"{ASSIGNMENT_DIR}/{name}" + ("" if student else "-solution")
-    text = split_version(path.read_text(encoding="utf-8"), student=student, path=path)
-    nb = chapter_notebook(path, docname, links, text=text)
-    version = "the starter notebook" if student else "the solution notebook"
-    nb.cells[1].source = (
-        f"*{notebook_title(nb.cells, name)}*, {version}, from *Introduction to ML Safety* "
-        f"([open it in Colab]({links.colab_url(docname)})).\n\n"
-        "The cell above installs the book's library, `mlsafety`, when it is missing (as on Colab) "
-        "and does nothing otherwise."
-    )
-    for cell in nb.cells:
-        if cell.cell_type == "code" and CHECKS_TAG in cell.metadata.get("tags", []):
-            cell.source = "# @title The checks: run this cell; you need not read it\n" + with_runtime(cell.source, path)
-            cell.metadata["cellView"] = "form"  # Colab shows the title only
-            cell.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab collapses it
-    nb.metadata["mlsafety_assignment"] = {"name": name, "version": "student" if student else "solution"}
-    nbformat.validate(nb)
-    return nb
-
-
-def write_assignments(out: Path, root: Path = ROOT, links: Links | None = None, solutions: bool = True) -> list[Path]:
-    """Write `<name>.ipynb` (student) and, with `solutions`, `<name>-solution.ipynb` for every assignment."""
-    written = []
-    for path in assignment_sources(root):
-        for student in (True, False) if solutions else (True,):
-            written.append(out / f"{path.stem}{'' if student else '-solution'}.ipynb")
-            write_notebook(assignment_notebook(path, student, links), written[-1])
-    return written
-
-
-# --------------------------------------------------------------------------------------------
 # Sphinx: what the build resolved
 
 
@@ -688,16 +550,12 @@ def write_page_notebook(app, docname: str) -> bool:
 
 
 def write_other_notebooks(app, exception) -> None:
-    """After the build: the assignments' notebooks, and those of pages an incremental build did not rewrite."""
+    """After the build: the notebooks of pages an incremental build did not rewrite."""
     if exception is not None or app.builder.format != "html":
         return
     for docname in sorted(app.env.found_docs):
         if not notebook_path(app, docname).exists():
             write_page_notebook(app, docname)
-    # The student edition publishes no solution notebook (book/_ext/editions.py, issue #18).
-    solutions = app.config.book_edition == "instructor"
-    out = Path(app.outdir) / NOTEBOOK_DIR / ASSIGNMENT_DIR
-    write_assignments(out, Path(app.srcdir), links_from_config(app.config), solutions)
 
 
 def add_buttons(app, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -731,42 +589,15 @@ def add_buttons(app, pagename: str, templatename: str, context: dict, doctree) -
     buttons.insert(buttons.index(group), launch | {"label": "launch-buttons"})
 
 
-def assignment_links_directive():
-    from docutils import nodes
-    from sphinx.util.docutils import SphinxDirective
-
-    class AssignmentLinks(SphinxDirective):
-        """`{assignment-links} <name>`: download links of both notebooks and an "Open in Colab" link."""
-
-        required_arguments = 1
-
-        def run(self):
-            name = self.arguments[0]
-            source = Path(self.env.srcdir) / ASSIGNMENTS / f"{name}.md"
-            if not source.is_file():
-                raise self.error(f"no assignment source {ASSIGNMENTS}/{name}.md")
-            self.env.note_dependency(str(source))
-            base = f"{'../' * self.env.docname.count('/')}{NOTEBOOK_DIR}/{ASSIGNMENT_DIR}/{name}"
-            colab = links_from_config(self.config).colab_url(f"{ASSIGNMENT_DIR}/{name}")
-            items = [("Student notebook (.ipynb)", f"{base}.ipynb"), ("Open in Colab", colab)]
-            if self.config.book_edition == "instructor":  # the student edition has no solutions
-                items.append(("Solution notebook (.ipynb)", f"{base}-solution.ipynb"))
-            para = nodes.paragraph()
-            for i, (text, url) in enumerate(items):
-                para += [nodes.Text(" · ")] if i else []
-                para += nodes.reference(text, text, refuri=url)
-            return [para]
-
-    return AssignmentLinks
-
-
 def setup(app) -> dict:
     app.add_config_value("chapter_notebooks_repository", "", "html", types=[str])
     app.add_config_value("chapter_notebooks_branch", "notebooks", "html", types=[str])
     app.add_config_value("chapter_notebooks_package_ref", "main", "html", types=[str])
-    app.add_directive("assignment-links", assignment_links_directive())
     app.connect("config-inited", check_config)
     # after sphinx-book-theme builds its header buttons (priority 501)
     app.connect("html-page-context", add_buttons, priority=600)
     app.connect("build-finished", write_other_notebooks)
+    import assignments  # tools/assignments.py (it imports this module): the assignments' notebooks and links
+
+    assignments.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

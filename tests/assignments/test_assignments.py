@@ -1,4 +1,4 @@
-"""The programming assignments (notebooks/assignments/, book/_ext/notebooks.py, tools/assignments.py), issue #16.
+"""The programming assignments (notebooks/assignments/, tools/assignments.py), issue #16.
 
 Each assignment is run once per test session and shared:
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CELL_TIMEOUT = 60  # seconds for any one cell of a solution (the slowest takes a few seconds)
 SOLUTION_BUDGET = 120  # seconds: every solution notebook runs top to bottom within this (issue #16)
-NAMES = [p.stem for p in nbx.assignment_sources(ROOT)]
+NAMES = [p.stem for p in an.assignment_sources(ROOT)]
 
 
 @dataclass
@@ -80,8 +80,8 @@ class Kernels:
     def start(self, name: str) -> SolutionRun:
         from nbclient import NotebookClient
 
-        source = ROOT / nbx.ASSIGNMENTS / f"{name}.md"
-        nb = nbx.assignment_notebook(source, student=False)
+        source = ROOT / an.ASSIGNMENTS / f"{name}.md"
+        nb = an.assignment_notebook(source, student=False)
         work = Path(self.tmp.name) / name
         work.mkdir()
         client = NotebookClient(
@@ -100,7 +100,7 @@ class Kernels:
                 client.execute_cell(cell, index)
         seconds = time.monotonic() - start
         run = SolutionRun(name, seconds, client, {})
-        run.results = run.grade(an.task_names(source))
+        run.results = run.grade(list(an.task_points(source)))
         return run
 
     def close(self) -> None:
@@ -128,8 +128,8 @@ def starter_grades():
         if not cache:
             with tempfile.TemporaryDirectory() as tmp:
                 for other in NAMES:
-                    source = ROOT / nbx.ASSIGNMENTS / f"{other}.md"
-                    nbformat.write(nbx.assignment_notebook(source, student=True), Path(tmp) / f"{other}.ipynb")
+                    source = ROOT / an.ASSIGNMENTS / f"{other}.md"
+                    nbformat.write(an.assignment_notebook(source, student=True), Path(tmp) / f"{other}.ipynb")
                 graded, _ = an.grade_folder(
                     Path(tmp), Path(tmp) / "grades.csv", cell_timeout=CELL_TIMEOUT, notebook_timeout=300, jobs=2
                 )
@@ -161,9 +161,9 @@ def expected_failures(path: Path) -> list[str]:
 def test_every_assignment_has_tasks_regions_and_wrong_solutions():
     assert NAMES, "no assignment in notebooks/assignments/"
     for name in NAMES:
-        source = ROOT / nbx.ASSIGNMENTS / f"{name}.md"
-        assert an.task_names(source), f"{source}: no `@task` in its checks cell"
-        assert nbx.solution_regions(source), f"{source}: no solution region"
+        source = ROOT / an.ASSIGNMENTS / f"{name}.md"
+        assert an.task_points(source), f"{source}: no `@task` in its checks cell"
+        assert an.solution_regions(source), f"{source}: no solution region"
         fixtures = [p for n, p in wrong_solutions() if n == name]
         assert len(fixtures) >= 2, f"{name}: keep at least two wrong solutions in tests/assignments/wrong/{name}/"
 
@@ -174,35 +174,35 @@ def test_split_version_stubs_and_markdown():
         "# BEGIN SOLUTION\n# STUB: y = None\ny = f(3)\n# END SOLUTION\n"
         "<!-- BEGIN SOLUTION -->\nBecause.\n<!-- END SOLUTION -->\n"
     )
-    student = nbx.split_version(text, student=True)
+    student = an.split_version(text, student=True)
     assert "return 2 * x" not in student and "y = f(3)" not in student and "Because." not in student
     assert '    raise NotImplementedError("your code here")' in student
-    assert "\ny = None\n" in student and nbx.MD_PLACEHOLDER in student
-    solution = nbx.split_version(text, student=False)
+    assert "\ny = None\n" in student and an.MD_PLACEHOLDER in student
+    solution = an.split_version(text, student=False)
     assert "return 2 * x" in solution and "y = f(3)" in solution and "STUB" not in solution
     assert "BEGIN SOLUTION" not in solution and "END SOLUTION" not in solution
     for broken, what in (("# BEGIN SOLUTION\nx\n", "never ends"), ("# END SOLUTION\n", "without a region")):
-        with pytest.raises(nbx.AssignmentError, match=what):
-            nbx.split_version(broken, student=True, path=Path("a.md"))
+        with pytest.raises(an.AssignmentError, match=what):
+            an.split_version(broken, student=True, path=Path("a.md"))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_student_notebook_contains_no_solution_code(name):
-    source = ROOT / nbx.ASSIGNMENTS / f"{name}.md"
-    student = nbx.assignment_notebook(source, student=True)
+    source = ROOT / an.ASSIGNMENTS / f"{name}.md"
+    student = an.assignment_notebook(source, student=True)
     text = "\n".join(cell.source for cell in student.cells)
     in_student = {line.strip() for line in text.splitlines()}
     # lines that the source has outside every solution region may appear (a `return out` given to the student)
     inside, given = False, set()
     for line in source.read_text(encoding="utf-8").splitlines():
         marker = line.strip()
-        if marker in (nbx.BEGIN, nbx.MD_BEGIN, nbx.END, nbx.MD_END):
-            inside = marker in (nbx.BEGIN, nbx.MD_BEGIN)
+        if marker in (an.BEGIN, an.MD_BEGIN, an.END, an.MD_END):
+            inside = marker in (an.BEGIN, an.MD_BEGIN)
         elif not inside:
             given.add(marker)
     leaked = [
         f"{source.name}:{region.line}: {line.strip()!r}"
-        for region in nbx.solution_regions(source)
+        for region in an.solution_regions(source)
         for line in region.lines
         if line.strip() and not line.strip().startswith("#") and line.strip() in in_student - given
     ]
@@ -218,9 +218,9 @@ def test_student_notebook_contains_no_solution_code(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_solution_passes_every_check_in_time(kernels, name):
     run = kernels.get(name)
-    source = ROOT / nbx.ASSIGNMENTS / f"{name}.md"
+    source = ROOT / an.ASSIGNMENTS / f"{name}.md"
     failed = {t: r["message"] for t, r in run.results.items() if not r["passed"]}
-    assert set(run.results) == set(an.task_names(source)), f"checks that did not report: {run.results}"
+    assert set(run.results) == set(an.task_points(source)), f"checks that did not report: {run.results}"
     assert not failed, f"the solution of {name} fails: {failed}"
     assert run.seconds < SOLUTION_BUDGET, (
         f"the solution of {name} took {run.seconds:.0f} s (budget {SOLUTION_BUDGET} s)"
@@ -263,9 +263,9 @@ GRADED = "deep-learning-review"
 
 def submissions(folder: Path) -> dict[str, float]:
     """Write four submissions of assignment 1 into `folder`; return the score each should get."""
-    source = ROOT / nbx.ASSIGNMENTS / f"{GRADED}.md"
-    solution = nbx.assignment_notebook(source, student=False)
-    student = nbx.assignment_notebook(source, student=True)
+    source = ROOT / an.ASSIGNMENTS / f"{GRADED}.md"
+    solution = an.assignment_notebook(source, student=False)
+    student = an.assignment_notebook(source, student=True)
     total = sum(float(p) for p in an.task_points(source).values())
 
     def index(nb, text):
@@ -371,7 +371,7 @@ def test_html_build_writes_and_links_both_notebooks(tmp_path):
 
     config = book_config(ROOT)["sphinx"]["config"]
     src = tmp_path / "src"
-    shutil.copytree(ROOT / nbx.ASSIGNMENTS, src / nbx.ASSIGNMENTS)
+    shutil.copytree(ROOT / an.ASSIGNMENTS, src / an.ASSIGNMENTS)
     (src / "notebooks" / "index.md").write_text(
         "# Assignments\n\n" + "".join(f"```{{assignment-links}} {n}\n```\n\n" for n in NAMES)
     )
