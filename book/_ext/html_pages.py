@@ -26,6 +26,7 @@ search scripts on pages other than the search page.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from html import escape
 from pathlib import Path
@@ -252,6 +253,20 @@ def write_site_files(app: Sphinx, exception: Exception | None) -> None:
     Path(app.outdir, "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def rebuild_if_static_changed(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """Sphinx 7 copies html_static_path only when some page is rebuilt, and every page links each
+    stylesheet with its checksum (`reader.css?v=...`): after an edit to book/_static alone, the old
+    file stayed. Rebuild every page then (sphinx-doc/sphinx#1810, fixed in Sphinx 8.2 by #13236)."""
+    digest = hashlib.sha256()
+    for folder in app.config.html_static_path:
+        for path in sorted(Path(app.confdir, folder).rglob("*")):
+            if path.is_file():
+                digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    previous = getattr(env, "book_static_digest", None)
+    env.book_static_digest = digest.hexdigest()
+    return sorted(env.found_docs) if previous not in (None, env.book_static_digest) else []
+
+
 def setup(app: Sphinx) -> dict:
     from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput
 
@@ -259,6 +274,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", configure, priority=900)
     app.connect("builder-inited", use_citation_list_translator, priority=900)
     app.connect("builder-inited", highlight_with_fewer_spans)
+    app.connect("env-get-outdated", rebuild_if_static_changed)
     app.connect("doctree-resolved", tidy_doctree, priority=900)
     app.connect("html-page-context", tidy_page, priority=900)
     app.connect("build-finished", write_site_files, priority=800)

@@ -159,6 +159,23 @@ def test_library_change_reexecutes_chapters(tmp_path: Path) -> None:
     assert "library says second" in page.read_text()
 
 
+def test_an_edited_stylesheet_alone_reaches_the_pages(tmp_path: Path) -> None:
+    """Sphinx 7 skips copying static files when no page is out of date (book/_ext/html_pages.py)."""
+    root = mini_book(tmp_path, "print(1)")
+    page = root / "_build" / "html" / "chapter.html"
+    assert run_build("html", root, root=root).returncode == 0
+    before = re.search(r"reader\.css\?v=(\w+)", page.read_text())
+    assert before, "the page no longer links reader.css with a checksum"
+    css = root / "book" / "_static" / "reader.css"
+    css.write_text(css.read_text() + "\n/* edited */\n")
+    second = run_build("html", root, root=root)
+    assert second.returncode == 0, second.stderr
+    built = root / "_build" / "html" / "_static" / "reader.css"
+    assert built.read_text().endswith("/* edited */\n"), "an edit to book/_static alone did not reach _build/html"
+    after = re.search(r"reader\.css\?v=(\w+)", page.read_text())
+    assert after and after.group(1) != before.group(1), "the page still links the old stylesheet's checksum"
+
+
 def test_package_hash_tracks_every_module(tmp_path: Path) -> None:
     pkg = tmp_path / "src" / "mlsafety"
     pkg.mkdir(parents=True)
