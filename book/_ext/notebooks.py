@@ -138,7 +138,7 @@ def links_from_config(config) -> Links:
 class BookContext:
     """Resolved cross-references, glued values and references; empty means plain fallbacks."""
 
-    targets: dict[str, str] = field(default_factory=dict)  # label -> "Figure 3.1", "Exercise 2.4", a title
+    targets: dict[str, str] = field(default_factory=dict)  # label -> "Fig. 3.1", "Exercise 2.4", a title
     equations: dict[str, str] = field(default_factory=dict)  # equation label -> number "3.2"
     glue: dict[str, str] = field(default_factory=dict)  # glue key -> text/plain the build computed
     entries: Any = None  # pybtex entries (key -> Entry), from references.bib
@@ -442,7 +442,7 @@ def write_notebook(notebook: nbformat.NotebookNode, target: Path) -> None:
 
 
 def resolved_targets(env) -> dict[str, str]:
-    """label -> "Figure 3.1" / "Exercise 2.4" for numbered targets, else the section's title.
+    """label -> "Fig. 3.1" / "Exercise 2.4" for numbered targets, else the section's title.
 
     Domain.get_objects() is the std domain's public listing of labels (with their titles); the
     numbers come from env.toc_fignumbers, which Sphinx's own numbering fills.
@@ -457,7 +457,8 @@ def resolved_targets(env) -> dict[str, str]:
         ]
         if numbered:
             figtype, number = numbered[0]
-            targets[label] = f"{FIGURE_NAMES.get(figtype, figtype.capitalize())} {'.'.join(map(str, number))}"
+            name = FIGURE_NAMES.get(figtype, figtype.capitalize())  # for a type numfig_format does not word
+            targets[label] = env.config.numfig_format.get(figtype, f"{name}\u00a0%s") % ".".join(map(str, number))
         elif title != label:
             targets[label] = title
     return targets

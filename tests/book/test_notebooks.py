@@ -160,7 +160,7 @@ def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> N
     # the build resolves what a standalone conversion cannot: glued numbers and numbered references
     built = nbformat.read(html / "_notebooks" / CHAPTER.with_suffix(".ipynb"), as_version=4)
     markdown = "\n".join(c.source for c in built.cells if c.cell_type == "markdown")
-    assert "`risk-" not in markdown and "Figure 3." in markdown and "**Exercise 3.1**" in markdown
+    assert "`risk-" not in markdown and "Fig.\u00a03." in markdown and "**Exercise 3.1**" in markdown
 
 
 def test_bad_repository_setting_fails_the_build_with_a_clear_message(tmp_path: Path) -> None:
