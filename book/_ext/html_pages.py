@@ -19,6 +19,8 @@ What it changes in Jupyter Book's default HTML, and why (measured with `make lig
   address; the Open Graph tags, sitemap.xml (sphinx-sitemap's: complete on a clean build, such as
   the deploy's) and robots.txt (written here) use it. The site's index.html forwards to the landing
   page as a valid page (language, title).
+- After an edit to book/_static alone, every page is rebuilt, so that the new file is copied and
+  linked with its new checksum (Sphinx 7 skips both when no page is out of date).
 Math has no script either (book/_ext/mathml.py renders MathML); book/_templates/layout.html leaves
 out the theme's Font Awesome JavaScript (1.5 MB; the icons also come from its web font) and the
 search scripts on pages other than the search page.
@@ -258,10 +260,11 @@ def rebuild_if_static_changed(app: Sphinx, env, added, changed, removed) -> list
     stylesheet with its checksum (`reader.css?v=...`): after an edit to book/_static alone, the old
     file stayed. Rebuild every page then (sphinx-doc/sphinx#1810, fixed in Sphinx 8.2 by #13236)."""
     digest = hashlib.sha256()
-    for folder in app.config.html_static_path:
-        for path in sorted(Path(app.confdir, folder).rglob("*")):
+    for folder in app.config.html_static_path:  # the book's, and extensions' (absolute paths)
+        base = Path(app.confdir, folder)
+        for path in sorted(base.rglob("*")):
             if path.is_file():
-                digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+                digest.update(f"{base.name}/{path.relative_to(base)}".encode() + path.read_bytes())
     previous = getattr(env, "book_static_digest", None)
     env.book_static_digest = digest.hexdigest()
     return sorted(env.found_docs) if previous not in (None, env.book_static_digest) else []
