@@ -6,9 +6,10 @@
 
 notebooks/README.md describes an assignment's source, `notebooks/assignments/<name>.md` (a chapter
 with solution regions, stubs and one `checks` cell), and the grader, and says why not nbgrader or
-otter-grader. Both notebooks are made the way a chapter's is (book/_ext/notebooks.py, whose setup()
-calls this module's: the HTML build writes them to `_notebooks/assignments/`, the solution only in
-the instructor edition, and `{assignment-links} <name>` links them). The `checks` cell's line
+otter-grader. Both notebooks are made the way a chapter's is (book/_ext/notebooks.py, whose
+`build-finished` handler calls `write_assignments`: the HTML build writes them to
+`_notebooks/assignments/`, the solution only in the instructor edition, and `{assignment-links} <name>`
+links them). The `checks` cell's line
 `from assignment_checking import ...` is there for linters and editors; the notebook gets the code
 of tools/assignment_checking.py in its place, so that it runs on its own.
 """
@@ -33,25 +34,21 @@ from functools import partial
 from pathlib import Path
 
 import nbformat
-from docutils import nodes
-from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "book" / "_ext")]
 from assignment_checking import _GRADE_MARK as GRADE_MARK  # noqa: E402  (what the checks print)
 from build import THREAD_ENV  # noqa: E402
 from notebooks import (  # noqa: E402
-    NOTEBOOK_DIR,
+    ASSIGNMENT_DIR,
+    ASSIGNMENTS,
     Links,
     chapter_notebook,
     default_links,
-    links_from_config,
     notebook_title,
     write_notebook,
 )
 
-ASSIGNMENTS = "notebooks/assignments"  # the sources, under the book's root
-ASSIGNMENT_DIR = "assignments"  # the notebooks, under _notebooks/
 CHECKING = ROOT / "tools" / "assignment_checking.py"
 CHECKS_TAG = "checks"
 RUNTIME_IMPORT = re.compile(r"^from assignment_checking import [^\n]*$", re.MULTILINE)
@@ -179,46 +176,6 @@ def write_assignments(out: Path, root: Path = ROOT, links: Links | None = None, 
             written.append(out / f"{path.stem}{'' if student else '-solution'}.ipynb")
             write_notebook(assignment_notebook(path, student, links), written[-1])
     return written
-
-
-# --------------------------------------------------------------------------------------------
-# Sphinx: the notebooks in the HTML build, and the links to them
-
-
-def write_book_assignments(app, exception) -> None:
-    if exception is None and app.builder.format == "html":
-        # The student edition publishes no solution notebook (book/_ext/editions.py, issue #18).
-        out = Path(app.outdir) / NOTEBOOK_DIR / ASSIGNMENT_DIR
-        write_assignments(out, Path(app.srcdir), links_from_config(app.config), app.config.book_edition == "instructor")
-
-
-class AssignmentLinks(SphinxDirective):
-    """`{assignment-links} <name>`: download links of both notebooks and an "Open in Colab" link."""
-
-    required_arguments = 1
-
-    def run(self):
-        name = self.arguments[0]
-        source = Path(self.env.srcdir) / ASSIGNMENTS / f"{name}.md"
-        if not source.is_file():
-            raise self.error(f"no assignment source {ASSIGNMENTS}/{name}.md")
-        self.env.note_dependency(str(source))
-        base = f"{'../' * self.env.docname.count('/')}{NOTEBOOK_DIR}/{ASSIGNMENT_DIR}/{name}"
-        colab = links_from_config(self.config).colab_url(f"{ASSIGNMENT_DIR}/{name}")
-        items = [("Student notebook (.ipynb)", f"{base}.ipynb"), ("Open in Colab", colab)]
-        if self.config.book_edition == "instructor":  # the student edition has no solutions
-            items.append(("Solution notebook (.ipynb)", f"{base}-solution.ipynb"))
-        para = nodes.paragraph()
-        for i, (text, url) in enumerate(items):
-            para += [nodes.Text(" · ")] if i else []
-            para += nodes.reference(text, text, refuri=url)
-        return [para]
-
-
-def setup(app) -> None:
-    """Called by book/_ext/notebooks.py's setup, after it has connected its own `build-finished`."""
-    app.add_directive("assignment-links", AssignmentLinks)
-    app.connect("build-finished", write_book_assignments)
 
 
 # --------------------------------------------------------------------------------------------

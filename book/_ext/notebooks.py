@@ -9,8 +9,8 @@ reference list, cross-references the title or number the build resolved, glued v
 the build computed, admonitions block quotes, exercises bold headings, solutions `<details>` (none
 in the student edition); labels and comments are dropped.
 
-The programming assignments' notebooks are made the same way, by tools/assignments.py, which
-setup() below registers.
+The programming assignments' notebooks are made the same way, by tools/assignments.py (its
+`write_assignments`, called after the build), and `{assignment-links} <name>` links them.
 
 Colab opens notebooks from GitHub only (`/github/<owner>/<repo>/blob/<branch>/<path>`); the deploy
 workflow publishes `_build/html/_notebooks/` as the branch `chapter_notebooks_branch`. Configuration
@@ -37,7 +37,9 @@ from typing import Any
 
 import jupytext
 import nbformat
+from docutils import nodes
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "tools") not in sys.path:  # tools/sources.py, the one reader of the book's sources
@@ -47,6 +49,8 @@ from sources import book_config, md_parser, split_options  # noqa: E402
 LOGGER = logging.getLogger(__name__)
 
 NOTEBOOK_DIR = "_notebooks"
+ASSIGNMENTS = "notebooks/assignments"  # the assignments' sources, under the book's root
+ASSIGNMENT_DIR = "assignments"  # their notebooks, under _notebooks/
 WHEEL_DIR = "_wheels"  # beside the pages; the Makefile's `wheel` target writes the wheel there
 COLAB = "https://colab.research.google.com/github"
 REPOSITORY = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
@@ -551,12 +555,42 @@ def write_page_notebook(app, docname: str) -> bool:
 
 
 def write_other_notebooks(app, exception) -> None:
-    """After the build: the notebooks of pages an incremental build did not rewrite."""
+    """After the build: the notebooks of pages an incremental build did not rewrite, and the assignments'."""
     if exception is not None or app.builder.format != "html":
         return
     for docname in sorted(app.env.found_docs):
         if not notebook_path(app, docname).exists():
             write_page_notebook(app, docname)
+    import assignments  # tools/assignments.py, which imports this module
+
+    # The student edition publishes no solution notebook (book/_ext/editions.py, issue #18).
+    out = Path(app.outdir) / NOTEBOOK_DIR / ASSIGNMENT_DIR
+    assignments.write_assignments(
+        out, Path(app.srcdir), links_from_config(app.config), app.config.book_edition == "instructor"
+    )
+
+
+class AssignmentLinks(SphinxDirective):
+    """`{assignment-links} <name>`: download links of both notebooks and an "Open in Colab" link."""
+
+    required_arguments = 1
+
+    def run(self):
+        name = self.arguments[0]
+        source = Path(self.env.srcdir) / ASSIGNMENTS / f"{name}.md"
+        if not source.is_file():
+            raise self.error(f"no assignment source {ASSIGNMENTS}/{name}.md")
+        self.env.note_dependency(str(source))
+        base = f"{'../' * self.env.docname.count('/')}{NOTEBOOK_DIR}/{ASSIGNMENT_DIR}/{name}"
+        colab = links_from_config(self.config).colab_url(f"{ASSIGNMENT_DIR}/{name}")
+        items = [("Student notebook (.ipynb)", f"{base}.ipynb"), ("Open in Colab", colab)]
+        if self.config.book_edition == "instructor":  # the student edition has no solutions
+            items.append(("Solution notebook (.ipynb)", f"{base}-solution.ipynb"))
+        para = nodes.paragraph()
+        for i, (text, url) in enumerate(items):
+            para += [nodes.Text(" · ")] if i else []
+            para += nodes.reference(text, text, refuri=url)
+        return [para]
 
 
 def add_buttons(app, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -598,7 +632,5 @@ def setup(app) -> dict:
     # after sphinx-book-theme builds its header buttons (priority 501)
     app.connect("html-page-context", add_buttons, priority=600)
     app.connect("build-finished", write_other_notebooks)
-    import assignments  # tools/assignments.py (it imports this module): the assignments' notebooks and links
-
-    assignments.setup(app)
+    app.add_directive("assignment-links", AssignmentLinks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -20,10 +20,30 @@ def run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def test_python_passes_ruff() -> None:
-    proc = run(BIN / "ruff", "check", "--no-cache", "src", "tools", "tests")
+    proc = run(BIN / "ruff", "check", "--no-cache", "src", "tools", "tests", "book/_ext")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = run(BIN / "ruff", "format", "--no-cache", "--check", "tools", "tests")
+    proc = run(BIN / "ruff", "format", "--no-cache", "--check", "tools", "tests", "book/_ext")
     assert proc.returncode == 0, proc.stdout + proc.stderr + "\nRun `make format`."
+
+
+def test_machinery_keeps_its_layout() -> None:
+    """Issue #20: Sphinx extensions only in book/_ext/ (tools/ holds command-line tools and the
+    libraries they share), and one reader of the toc and one MyST parser set-up, in tools/sources.py."""
+    tools = sorted((ROOT / "tools").glob("*.py"))
+    extension_code = ("def setup(app", "SphinxDirective", "app.connect(", "app.add_directive(")
+    for path in tools:
+        text = path.read_text(encoding="utf-8")
+        found = [marker for marker in extension_code if marker in text]
+        assert not found, f"{path.relative_to(ROOT)} has Sphinx extension code ({found}): move it to book/_ext/"
+    readers = ("parse_toc_data", "parse_toc_yaml", "create_md_parser", "MdParserConfig(")
+    for path in [*tools, *(ROOT / "book" / "_ext").glob("*.py"), *(ROOT / "tests").rglob("*.py")]:
+        if path.name in ("sources.py", "test_lint.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        found = [reader for reader in readers if reader in text]
+        assert not found, (
+            f"{path.relative_to(ROOT)} reads the toc or sets up MyST itself ({found}): use tools/sources.py"
+        )
 
 
 def test_chapter_code_cells_pass_ruff() -> None:
