@@ -224,7 +224,8 @@ def use_citation_list_translator(app: Sphinx) -> None:
 def visit_hidden_cell(self: object, node: nodes.Element) -> None:
     """myst-nb's folded code cell, without its aria-label "Toggle hidden content", which differed
     from the visible "Show code cell source" (WCAG 2.5.3, label in name; axe and Lighthouse flag it).
-    The visible prompt is now the accessible name."""
+    The visible prompt is now the accessible name. Not yet reported to MyST-NB: see CONTRIBUTING.md,
+    "Where the book works around other packages"."""
     self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n')  # type: ignore[attr-defined]
     self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')  # type: ignore[attr-defined]
     self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n</summary>\n')  # type: ignore[attr-defined]

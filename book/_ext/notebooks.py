@@ -489,8 +489,9 @@ def glued_values(app, docname: str) -> dict[str, str]:
 
     myst-nb has no public API for glued values: it keeps them in `<output_folder>/<docname>.glue.json`
     for its cross-page `{glue}` and reads them with `read_glue_cache`; we call the same function with
-    the same folder (no upstream issue asks for a public API; tests/book/test_notebooks.py fails with
-    a clear message if these names change).
+    the same folder (no upstream issue asks for a public API yet: CONTRIBUTING.md, "Where the book
+    works around other packages"; tests/book/test_notebooks.py fails with a clear message if these
+    names change).
     """
     from myst_nb.ext.glue.crossref import read_glue_cache
 

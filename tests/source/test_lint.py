@@ -46,6 +46,24 @@ def test_machinery_keeps_its_layout() -> None:
         )
 
 
+def test_workaround_list_names_code_and_tests_that_exist() -> None:
+    """CONTRIBUTING.md's list of workarounds names functions in book/_ext/ and tests that exist."""
+    import re
+
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text.split("### Where the book works around other packages", 1)[1].split("\n## ", 1)[0]
+    ext = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "book" / "_ext").glob("*.py")}
+    tests = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
+    names = re.findall(rf"`({'|'.join(ext)})\.(\w+)`", section)
+    assert len(names) >= 6, "the workaround list names no book/_ext function"
+    for module, name in names:
+        assert re.search(rf"^(def|class) {name}\b", ext.get(module, ""), re.M), f"CONTRIBUTING.md: no {module}.{name}"
+    for path in re.findall(r"`((?:book|tests)/[\w/.-]+)", section):
+        assert (ROOT / path).exists(), f"CONTRIBUTING.md names {path}, which does not exist"
+    for test in re.findall(r"\b(test_\w+)`", section):
+        assert f"def {test}(" in tests, f"CONTRIBUTING.md names the test {test}, which does not exist"
+
+
 def test_chapter_code_cells_pass_ruff() -> None:
     proc = run(sys.executable, ROOT / "tools" / "lint_cells.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
