@@ -1,6 +1,6 @@
 """The `check("task")` helper of the programming assignments (copied into every assignment notebook).
 
-book/_ext/notebooks.py puts this file's code at the top of each assignment's `checks` cell,
+tools/assignments.py puts this file's code at the top of each assignment's `checks` cell,
 so that a notebook needs nothing but itself and `mlsafety` (on Colab, too). A check is a function
 registered with `@task("name", points)`; it raises `AssertionError` with a message that says what is
 wrong (a shape, a value, a failing case), or returns normally. `check("name")` runs one and prints

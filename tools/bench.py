@@ -20,7 +20,7 @@ from offline import go_offline  # noqa: E402
 from sources import CELL_TIMEOUT, CHAPTER_BUDGET_SECONDS, lecture_chapters, read_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY = ["_config.yml", "_toc.yml", "references.bib", "book", "src", "tools"]
+COPY = ["_config.yml", "_toc.yml", "references.bib", "book", "notebooks", "src", "tools"]  # what the build reads
 
 
 def timed_build(root: Path) -> float:

@@ -33,7 +33,7 @@ def lock_lines(freeze: list[str]) -> list[str]:
     if cuda:
         raise LockError(
             f"the venv holds a CUDA build of torch ({', '.join(cuda[:3])}...): recreate it with the CPU "
-            "build (`make clean-venv lock TORCH_INDEX=cpu`) so the lock does not pin NVIDIA libraries"
+            "build (`rm -rf .venv && make lock TORCH_INDEX=cpu`) so the lock does not pin NVIDIA libraries"
         )
     lines = []
     for line in freeze:
