@@ -49,7 +49,7 @@ THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe", "x-thebe-config", "kernelName =
 
 
 def thebe_enabled(config: Config) -> bool:
-    """Jupyter Book turns thebe on by setting `use_thebe` in the theme's launch buttons."""
+    """Whether `launch_buttons: thebe` of _config.yml is on (Jupyter Book copies it into the theme's options)."""
     launch = (config.html_theme_options or {}).get("launch_buttons") or {}
     return bool(launch.get("thebe"))
 

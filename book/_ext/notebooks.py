@@ -572,7 +572,8 @@ def write_other_notebooks(app, exception) -> None:
 
 
 class AssignmentLinks(SphinxDirective):
-    """`{assignment-links} <name>`: download links of both notebooks and an "Open in Colab" link."""
+    """`{assignment-links} <name>`: the starter notebook's download and "Open in Colab" links, and in the
+    instructor edition the solution notebook's download link."""
 
     required_arguments = 1
 

@@ -146,7 +146,8 @@ def test_replaced_theme_blocks_are_unchanged_upstream(block: str) -> None:
 
 
 def test_search_button_copy_differs_from_the_theme_only_by_its_label() -> None:
-    """book/_templates/search-button-field.html is the theme's, without the aria-label (label in name)."""
+    """book/_templates/search-button-field.html is the theme's, without the aria-label (label in name) and
+    with its icon aria-hidden."""
     upstream = (THEME / "components" / "search-button-field.html").read_text(encoding="utf-8")
     ours = (TEMPLATES / "search-button-field.html").read_text(encoding="utf-8")
 
