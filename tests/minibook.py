@@ -28,9 +28,9 @@ def mini_book(tmp_path: Path, chapter_code: str) -> Path:
     """A one-chapter book that uses the project's real configuration."""
     shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
     shutil.copy2(ROOT / "references.bib", tmp_path / "references.bib")
-    # the configuration loads local Sphinx extensions from tools/
+    # the extensions in book/_ext/ import tools/sources.py and tools/assignments.py
     shutil.copytree(ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
-    for folder in ("_ext", "_static", "_templates"):  # the HTML extension, assets and templates it names
+    for folder in ("_ext", "_static", "_templates"):  # the extensions, assets and templates _config.yml names
         shutil.copytree(ROOT / "book" / folder, tmp_path / "book" / folder)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapter\n")
     (tmp_path / "index.md").write_text("# Mini book\n\nA test book.\n")

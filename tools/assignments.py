@@ -220,7 +220,7 @@ def parse_grades(cells: list[nbformat.NotebookNode]) -> dict[str, dict]:
 
 
 def kernel_env() -> dict[str, str]:
-    """One thread per kernel, as in the build (DESIGN.md: PyTorch oversubscribes small machines); no plot windows."""
+    """One thread per kernel, as in the build (build.THREAD_ENV); no plot windows."""
     return {**os.environ, **THREAD_ENV, "MPLBACKEND": "Agg"}
 
 

@@ -16,8 +16,9 @@ What this adds to `jupyter-book build`:
   its first line of code, with its error, before Sphinx starts;
 - the execution cache is cleared when `src/mlsafety` changed since the last build (the cache
   hashes cell sources only, so it cannot see a change in the imported library);
-- the log is kept in <output>/_build/build-<target>.log and, on failure, a summary names each file
-  with a problem (a failing cell, a broken reference, an unknown citation) and what to do;
+- the log is kept in <output>/_build/build-<target>.log (the other edition's in
+  <output>/_build/<edition>/_build/) and, on failure, a summary names each file with a problem (a
+  failing cell, a broken reference, an unknown citation) and what to do;
 - for PDF, a stale `_build/latex` is removed first and the PDF is copied to a stable path;
 - `preview` builds one chapter's page with the glossary and the bibliography (so terms and
   citations resolve) from a table of contents of its own in `_build/preview`, sharing the

@@ -10,8 +10,9 @@ formatted for reading. Prints `path:line: CODE message — fix the cell` per fin
 
 `--fit` is the one mode that rewrites a chapter: each code line wider than CODE_WIDTH (the printed
 page, which `make check` enforces) is reformatted by `ruff format --range` (only that statement,
-quotes kept), a trailing comment that is still too wide moves onto its own line above, and a wide
-comment line is wrapped. What is left (a long string) is printed for a hand edit.
+quotes kept), a trailing comment that is still too wide moves onto its own line above, wide comment
+and docstring lines are wrapped, and a string literal alone on a wide line is split into adjacent
+literals. What is still too wide is printed for a hand edit.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
     from offline import go_offline
     go_offline()   # this process and every process it starts (kernels included) reach only 127.0.0.1
 
-Used by `make chapter`, `make preview` and `make book` (tools/run_chapter.py, tools/build.py) so that a
-cell that downloads fails where it runs, with the chapter's line and the RULE below. Our own code
-because no maintained package does this in-process: it is `unshare -n` plus `ip link set lo up`,
-done with libc's unshare(2) and one ioctl so that the kernels the process starts inherit it.
+Used by `make chapter`, `make preview`, `make book` and `make bench` (tools/run_chapter.py,
+tools/build.py, tools/bench.py) so that a cell that downloads fails where it runs, with the
+chapter's line and the RULE below. Our own code because no maintained package does this
+in-process: it is `unshare -n` plus `ip link set lo up`, done with libc's unshare(2) and one ioctl
+so that the kernels the process starts inherit it.
 Where the system refuses (no namespaces, a container without the capability, macOS), it prints one
 line and the network stays on; `make check` still flags the usual download calls.
 """

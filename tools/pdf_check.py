@@ -14,7 +14,7 @@ per problem; exit 1 if there is any:
   outside the text block);
 - a figure that the text never refers to, or that LaTeX floated more than FIGURE_PAGES pages away
   from the nearest reference to it.
-Uses poppler-utils (pdfinfo, pdffonts, pdftotext, pdftoppm), as the tests do.
+Uses poppler-utils (pdfinfo, pdffonts, pdfimages, pdftotext, pdftoppm), as the tests do.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ AXE_EXTRA = {
 VIEWPORT = {"width": 1280, "height": 900}
 # Every wait has a limit, and a page that does not answer fails the test with the page and the step.
 WAIT_MS = 30_000  # navigation and Playwright's own waits
-JS_SECONDS = 90  # a script run in the page (scrolling through a long chapter, typesetting its math)
+JS_SECONDS = 90  # a script run in the page (scrolling through a long chapter, checking every formula)
 AXE_SECONDS = 120  # one axe-core scan of a long page
 
 # Runs in the page: scroll to the end like a reader, half a screen at a time (lazy figures load on

@@ -1,4 +1,4 @@
-"""Library functions send their inputs to wherever the model is (DESIGN.md, "GPUs").
+"""Library functions send their inputs to wherever the model is (CONTRIBUTING.md, "Code cells").
 
 A reader in Colab has the model on `cuda` and may pass inputs made on the CPU. This machine has
 no GPU, so the test stands in a second device: a probe model whose parameter lives on PyTorch's

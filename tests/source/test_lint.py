@@ -64,6 +64,32 @@ def test_workaround_list_names_code_and_tests_that_exist() -> None:
         assert f"def {test}(" in tests, f"CONTRIBUTING.md names the test {test}, which does not exist"
 
 
+def test_docs_name_make_targets_that_exist() -> None:
+    """Every `make X` that the docs, the tools' messages, the Makefile's help and the workflows name is a target."""
+    import re
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = {t for line in re.findall(r"^([\w-]+(?: [\w-]+)*):(?!=)", makefile, re.M) for t in line.split()}
+    command = re.compile(r"(?<![\w./-])make ((?:[a-z][\w-]*(?: |$))+)")  # `make book wheel EDITION=...`
+    docs = [ROOT / name for name in ("README.md", "CONTRIBUTING.md", "notebooks/README.md", "_config.yml")]
+    code = [*(ROOT / "tools").iterdir(), *(ROOT / "book" / "_ext").glob("*.py"), *(ROOT / "tests").rglob("*.py")]
+    named = [
+        (path, words)
+        for path in docs + code
+        if path.is_file()
+        for span in re.findall(r"`([^`\n]+)`", path.read_text(encoding="utf-8"))
+        for words in command.findall(span)
+    ]
+    comments = "\n".join(line for line in makefile.splitlines() if line.startswith("#"))
+    named += [(ROOT / "Makefile", target) for target in re.findall(r"\bmake ([a-z][\w-]*)", comments)]
+    for workflow in (ROOT / ".github" / "workflows").glob("*.yml"):
+        runs = re.findall(r"run: (make .*)$", workflow.read_text(encoding="utf-8"), re.M)
+        named += [(workflow, words) for run_line in runs for words in command.findall(run_line)]
+    assert len(named) > 50
+    wrong = {f"{path.relative_to(ROOT)}: make {t}" for path, words in named for t in words.split() if t not in targets}
+    assert not wrong, "these name no target of the Makefile:\n" + "\n".join(sorted(wrong))
+
+
 def test_chapter_code_cells_pass_ruff() -> None:
     proc = run(sys.executable, ROOT / "tools" / "lint_cells.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
