@@ -1,6 +1,7 @@
 """Execute one chapter (a MyST notebook) in a fresh kernel, offline, and report each code cell's time.
 
     python tools/run_chapter.py book/background/deep-learning-review.md [--save out.ipynb]
+    python tools/run_chapter.py NOTEBOOK.ipynb   (a generated notebook: its cells are named by number)
 
 For writing a chapter: faster than a book build, and run as the build runs it (`build.run_cells`, the
 chapter read by myst-nb, the network off). A failing cell is reported like `make check`:

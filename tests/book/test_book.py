@@ -177,8 +177,8 @@ def test_pdf_has_chapters_bibliography_and_no_unresolved_references(pdf_build: B
 
 
 def test_pdf_prints_well(pdf_build: Build) -> None:
-    """Issue #18: no overfull box over 5 pt, fonts embedded, no blank page, no raw TeX, ??, or wrapped code,
-    nothing in the margins of a sample of rendered pages."""
+    """Issue #18 (tools/pdf_check.py): no overfull box over 5 pt, fonts embedded, no blank page, no raw TeX or ??,
+    no figure unreferenced or far from its reference, nothing in the margins of a sample of rendered pages."""
     import pdf_check
 
     pdf = pdf_build.build_dir / "pdf" / sources.PDF_NAME
