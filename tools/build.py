@@ -427,7 +427,7 @@ def edition_handouts(
 
 
 def handouts(root: Path, build_dir: Path, editions: list[str], jobs: int) -> int:
-    """One PDF per lecture chapter and edition, in _build/handouts/<edition>/<part>/<lecture>.pdf.
+    """One PDF per lecture chapter and edition, in _build/handouts/<edition>/book/<part>/<lecture>.pdf.
 
     jupyter-book's own `--individualpages` writes one LaTeX document per page in one Sphinx build
     and makes each a PDF (Sphinx's LaTeX Makefile, run here with MAKEFLAGS=-j<jobs>). A second run
