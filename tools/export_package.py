@@ -2,7 +2,7 @@
 
 The chapters are the source of the library: a code cell whose first line is `# @save` is copied,
 in table-of-contents order, into `src/mlsafety/<part>.py`, where <part> is the chapter's folder
-under `book/` (`book/background/x.md` -> `mlsafety/background.py`). `mlsafety/__init__.py`
+under `book/`, hyphens as underscores (`book/x-risk/x.md` -> `mlsafety/x_risk.py`). `mlsafety/__init__.py`
 re-exports every public name.
 
     python tools/export_package.py           # write the package
