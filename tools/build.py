@@ -27,6 +27,7 @@ What this adds to `jupyter-book build`:
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import os
 import re
@@ -38,6 +39,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
+from sphinx_external_toc.parsing import MalformedError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sources  # noqa: E402
@@ -335,6 +337,11 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
     if rel.suffix != ".md" or not (root / rel).is_file():
         print(f"{chapter}:1: no such chapter — give the .md file, e.g. book/<part>/<lecture>.md", file=sys.stderr)
         return 2
+    paths = [rel.as_posix(), *(folder.as_posix() for folder in rel.parents)]  # a pattern may name a folder
+    excluded = [p for p in book_config(root).get("exclude_patterns") or [] if fnmatch.filter(paths, str(p))]
+    if excluded:
+        print(f"{chapter}:1: not a page: _config.yml's exclude_patterns leaves it out ({excluded[0]})", file=sys.stderr)
+        return 2
     docname = rel.with_suffix("").as_posix()
     failures = preexecute(root, build_dir, [rel] if "{code-cell}" in (root / rel).read_text("utf8") else [], 1)
     if failures:
@@ -475,7 +482,7 @@ def build(root: Path, output: Path, out: Path, target: str, edition: str, jobs: 
     rc, log = jupyter_book(root, builder, out, log_path, options, echo=True, env=LATEX_ENV)
     elapsed = time.perf_counter() - start
     problems = summarise(log, root)
-    pdf = out_build / "latex" / sources.PDF_NAME
+    pdf = out_build / "latex" / sources.pdf_name(root)
     if builder == "pdflatex" and (rc != 0 or not pdf.exists()):
         problems += latex_errors(out_build / "latex")
     if rc != 0 or problems:
@@ -521,9 +528,27 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: one per core)"
     )
     args = parser.parse_args(argv)
-    if args.target == "preview" and args.chapter is None:
-        parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
+    if (args.target == "preview") != (args.chapter is not None):
+        parser.error("preview, and only preview, takes a chapter: tools/build.py preview book/<part>/<lecture>.md")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     root = args.root.resolve()
+    if missing := [name for name in ("_config.yml", "_toc.yml") if not (root / name).is_file()]:
+        parser.error(f"--root {root}: not a book (no {' or '.join(missing)}); give the folder that holds _config.yml")
+    try:  # what every target reads first: a broken file is named here, not in a traceback later
+        sources.cell_timeout(root), sources.toc_files(root)
+    except sources.BookConfigError as err:
+        parser.exit(2, f"error: {err}\n")
+    except (yaml.YAMLError, MalformedError) as err:
+        toc = root / "_toc.yml"
+        parser.exit(
+            2, f"error: {toc}: not a table of contents Jupyter Book can read ({one_line(err)[:300]}) — fix it\n"
+        )
+    return run(args, root)
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    """The build that the checked arguments ask for."""
     output = (args.output or root).resolve()
     build_dir = output / "_build"
     if args.clean:

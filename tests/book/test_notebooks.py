@@ -39,7 +39,7 @@ def notebook() -> nbformat.NotebookNode:
 
 
 def run_in_fresh_kernel(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
-    error = build.run_cells(nb, cwd, sources.CELL_TIMEOUT)  # as the build runs a chapter: one thread
+    error = build.run_cells(nb, cwd, sources.cell_timeout())  # as the build runs a chapter: one thread
     assert error is None, f"the generated notebook failed: {error}"
     return nb
 
