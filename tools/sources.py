@@ -52,8 +52,9 @@ def book_config(root: Path = ROOT) -> dict:
     path = root / "_config.yml"
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise BookConfigError(f"{path}: cannot be read ({err.strerror}) — is {root} the book's root folder?") from None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise BookConfigError(f"{path}: cannot be read ({reason}) — is {root} the book's root folder?") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where, problem = f"{path}:{mark.line + 1}" if mark else str(path), getattr(err, "problem", None) or err

@@ -595,6 +595,13 @@ CASES: dict[str, tuple[list[tuple[str, str | None, str | None]], list[str]]] = {
             f"book/glossary.md:⟨backdoor⟩: no page links the glossary term `backdoor` — {UNUSED}",
         ],
     ),
+    "execute timeout that is not whole seconds": (
+        [("_config.yml", "timeout: 120", "timeout: 2 min")],
+        [
+            "_config.yml:1: `execute: timeout` is '2 min', not a whole number of seconds — give the seconds one code"
+            " cell may run, e.g. 120 (the build stops a cell that runs longer)"
+        ],
+    ),
     "glossary without the sorted option": (
         [("book/glossary.md", ":sorted:\n", "")],
         ["book/glossary.md:1: the {glossary} directive has no :sorted: option — add `:sorted:` below it"],
@@ -699,6 +706,18 @@ def test_bad_input_never_raises(
     if expected is not None:
         assert expected in lines
     assert all(": " in line and " — " in line for line in lines), lines
+
+
+def test_a_broken_config_of_the_checkout_itself_is_reported(project: Path) -> None:
+    """The tools read their own checkout's _config.yml: a broken one is reported by `make check`, not a traceback."""
+    shutil.copytree(ROOT / "tools", project / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    config = project / "_config.yml"
+    config.write_text(config.read_text().replace("title: ", "title: [", 1))
+    proc = subprocess.run(
+        [sys.executable, str(project / "tools" / "check.py")], capture_output=True, text=True, timeout=120, cwd=project
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.stdout.startswith("_config.yml:3: not valid YAML ("), proc.stdout
 
 
 def test_whole_book_passes() -> None:
