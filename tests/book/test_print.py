@@ -96,6 +96,14 @@ def test_pdf_check_names_a_missing_file(capsys: pytest.CaptureFixture[str]) -> N
     assert "no-such.pdf: no such PDF (`make pdf` or `make handouts`" in capsys.readouterr().err
 
 
+def test_pdf_check_names_a_file_that_is_not_a_pdf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.pdf"
+    notes.write_text("plain text, not a PDF")
+    assert pdf_check.main([str(notes)]) == 2
+    err = capsys.readouterr().err
+    assert f"{notes}: pdfinfo cannot read it (" in err and "give a PDF `make pdf` wrote" in err, err
+
+
 def handout_book(tmp_path: Path) -> Path:
     shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
     shutil.copy2(ROOT / "references.bib", tmp_path / "references.bib")
