@@ -7,6 +7,7 @@ and the sum of pure cell execution time (every chapter run once in a fresh kerne
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,8 @@ def cell_seconds(chapter: Path) -> float:
     return sum(seconds)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # it takes no arguments
     chapters = lecture_chapters(ROOT)
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="mlsafety-bench-") as tmp:

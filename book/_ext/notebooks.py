@@ -77,13 +77,13 @@ class Links:
     wheel_url: str = ""  # the published wheel of the library the book was built with
 
     def __post_init__(self) -> None:
-        if not REPOSITORY.match(self.repository):
+        if not isinstance(self.repository, str) or not REPOSITORY.match(self.repository):
             raise ValueError(
                 f"chapter_notebooks_repository must look like https://github.com/<owner>/<repo>, "
                 f"got {self.repository!r}"
             )
         for name in ("branch", "package_ref"):
-            if not re.fullmatch(r"[A-Za-z0-9_./-]+", getattr(self, name)):
+            if not isinstance(getattr(self, name), str) or not re.fullmatch(r"[A-Za-z0-9_./-]+", getattr(self, name)):
                 raise ValueError(f"chapter_notebooks_{name} is not a git ref: {getattr(self, name)!r}")
 
     @property

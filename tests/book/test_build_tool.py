@@ -246,6 +246,17 @@ def test_clean_build_of_a_tarball_writes_the_sitemap_for_the_deployed_address(
     assert (html / "robots.txt").read_text().splitlines() == ["User-agent: *", "Allow: /"]
 
 
+def test_bench_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    """`tools/bench.py --help` (or a stray argument) must not start the benchmark's builds."""
+    import bench
+
+    for argv, code in ((["--help"], 0), (["--quick"], 2)):
+        with pytest.raises(SystemExit) as exit_:
+            bench.main(argv)
+        assert exit_.value.code == code
+    assert "unrecognized arguments: --quick" in capsys.readouterr().err
+
+
 def test_bad_arguments_and_settings_get_a_clear_error(tmp_path: Path) -> None:
     """`make chapter`, `make preview` and the build name what is wrong with what they were given (exit 2), with
     no traceback, before any build starts."""

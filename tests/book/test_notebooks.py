@@ -141,6 +141,16 @@ print(1)
         notebooks.Links("https://gitlab.com/o/r")
 
 
+def test_settings_of_the_wrong_type_name_themselves() -> None:
+    """A number or a list where _config.yml wants a string: the setting's name, not Python's TypeError."""
+    with pytest.raises(ValueError, match="chapter_notebooks_repository must look like https://github.com"):
+        notebooks.Links(["https://github.com/o/r"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="chapter_notebooks_branch is not a git ref: 5"):
+        notebooks.Links("https://github.com/o/r", 5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="chapter_notebooks_package_ref is not a git ref: 1.0"):
+        notebooks.Links("https://github.com/o/r", package_ref=1.0)  # type: ignore[arg-type]
+
+
 def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> None:
     html = html_build.build_dir / "html"
     links = configured_links()
