@@ -48,6 +48,7 @@ from notebooks import (  # noqa: E402
     notebook_title,
     write_notebook,
 )
+from sources import BookConfigError  # noqa: E402
 
 CHECKING = ROOT / "tools" / "assignment_checking.py"
 CHECKS_TAG = "checks"
@@ -444,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             args.notebook_timeout,
             jobs=args.jobs,
         )
-    except AssignmentError as err:
+    except (AssignmentError, BookConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(summary)

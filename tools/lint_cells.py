@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sources import CODE_WIDTH, SOURCE_DIRS, code_cells, is_magic  # noqa: E402
+from sources import CODE_WIDTH, SOURCE_DIRS, BookConfigError, code_cells, is_magic, md_parser  # noqa: E402
 
 RULES = "F,E9,B"
 # F811: a chapter may redefine a name on purpose, to show a better version. F401: the setup cell
@@ -196,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", action="store_true", help=f"rewrite code lines wider than {CODE_WIDTH} characters")
     args = parser.parse_args(argv)
     root = args.root.resolve()
+    try:
+        md_parser()  # made from _config.yml, which must be readable
+    except BookConfigError as err:
+        parser.exit(2, f"error: {err}\n")
     for path in args.files:
         if path.suffix != ".md" or not path.is_file():
             parser.error(f"{path}: no such Markdown file — give chapters as book/<part>/<lecture>.md")

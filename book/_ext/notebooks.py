@@ -44,7 +44,7 @@ from sphinx.util.docutils import SphinxDirective
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "tools") not in sys.path:  # tools/sources.py, the one reader of the book's sources
     sys.path.insert(0, str(ROOT / "tools"))
-from sources import book_config, md_parser, split_options  # noqa: E402
+from sources import BookConfigError, book_config, md_parser, split_options  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
 
@@ -122,7 +122,10 @@ def links_from(values: Any, base: str = "") -> Links:
 
 def default_links(root: Path = ROOT) -> Links:
     """The links of _config.yml, as the HTML build makes them for a site without an address."""
-    return links_from((book_config(root).get("sphinx") or {}).get("config") or {})
+    try:
+        return links_from((book_config(root).get("sphinx") or {}).get("config") or {})
+    except ValueError as exc:
+        raise BookConfigError(f"{root / '_config.yml'} (sphinx: config:): {exc}") from None
 
 
 def links_from_config(config) -> Links:
