@@ -532,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("preview, and only preview, takes a chapter: tools/build.py preview book/<part>/<lecture>.md")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.output and args.output.exists() and not args.output.is_dir():
+        parser.error(f"--output {args.output}: not a folder")
     root = args.root.resolve()
     if missing := [name for name in ("_config.yml", "_toc.yml") if not (root / name).is_file()]:
         parser.error(f"--root {root}: not a book (no {' or '.join(missing)}); give the folder that holds _config.yml")

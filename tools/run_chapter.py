@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.timeout is not None and args.timeout < 1:
         parser.error(f"--timeout must be at least 1 second, got {args.timeout}")
+    if args.save and (args.save.is_dir() or not args.save.parent.is_dir()):  # found out before the run, not after
+        parser.error(f"--save {args.save}: give a file in an existing folder, e.g. _build/chapter.ipynb")
     chapter = args.chapter
     if not chapter.is_file():
         print(f"{chapter}:1: Error: no such file", file=sys.stderr)

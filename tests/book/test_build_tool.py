@@ -270,6 +270,8 @@ def test_bad_arguments_and_settings_get_a_clear_error(tmp_path: Path) -> None:
         ((tool, "notes.txt"), "notes.txt:1: Error: not a chapter — give its MyST source"),
         ((tool, "broken.ipynb"), "broken.ipynb:1: Error: cannot read it (NotJSONError: "),
         ((tool, "--timeout", "0", "chapter.md"), "--timeout must be at least 1 second, got 0"),
+        ((tool, "chapter.md", "--save", str(tmp_path)), f"--save {tmp_path}: give a file in an existing folder"),
+        ((book, "html", "--root", str(root), "--output", "notes.txt"), "--output notes.txt: not a folder"),
         ((book, "html", "--root", str(tmp_path)), f"--root {tmp_path}: not a book (no _config.yml or _toc.yml)"),
         ((book, "html", "--root", str(root), "--jobs", "0"), "--jobs must be at least 1, got 0"),
         ((book, "html", "chapter.md", "--root", str(root)), "preview, and only preview, takes a chapter"),
