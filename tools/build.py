@@ -122,6 +122,9 @@ THREAD_ENV = {
 # Our kernels log only errors: no "Kernel is running over TCP without encryption" (the Makefile also
 # writes this setting into the venv's IPython config, which the kernels myst-nb starts read).
 KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
+# What run_cells reports for a kernelspec that names no installed kernel (a typo in the front matter)
+NO_KERNEL = "{where}: {value} — the front matter's kernelspec must name an installed kernel: python3, as in"
+NO_KERNEL += " tools/chapter-template.md"
 # Sphinx's LaTeX Makefile runs `latexmk -pdf`, which with xelatex writes a PDF on every pass;
 # `-xelatex` (its documented LATEXMKOPTS, latexmk >= 4.52b) writes .xdv and converts once.
 LATEX_ENV = {"LATEXMKOPTS": "-xelatex"}
@@ -135,6 +138,7 @@ def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
     on_cell(index, seconds) follows each code cell that ran to its end, a failing one too. Returns what stopped
     the run, or None.
     """
+    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -161,7 +165,7 @@ def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
     )
     try:
         client.execute(env={**os.environ, **THREAD_ENV})
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError, NoSuchKernel) as err:
         return err
     return None
 
@@ -194,6 +198,8 @@ def cell_failure(chapter: str, path: Path, nb, error: tuple[str, str]) -> list[s
     where = f"{chapter}:{code_cell_lines(path, nb).get(index, 1) if index is not None else 1}"
     reproduce = f"reproduce with make chapter CHAPTER={chapter}"
     name, value = error
+    if name == "NoSuchKernel":
+        return [NO_KERNEL.format(where=where, value=value)]
     if name == "CellTimeoutError":
         return [f"{where}: a code cell timed out (limit per cell in _config.yml) — {reproduce}"]
     problems = [f"{where}: a code cell raised {name}: {one_line(value)} — {reproduce}"]

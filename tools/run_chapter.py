@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build import ANSI, cell_error, failing_cell, one_line, run_cells  # noqa: E402
+from build import ANSI, NO_KERNEL, cell_error, failing_cell, one_line, run_cells  # noqa: E402
 from offline import go_offline, network_hint  # noqa: E402
 from sources import BookConfigError, cell_timeout, code_cell_lines, read_notebook  # noqa: E402
 
@@ -25,6 +25,9 @@ from sources import BookConfigError, cell_timeout, code_cell_lines, read_noteboo
 def report_failure(where: str, err: Exception, tty: bool) -> None:
     """`path:line: Error: Name: message`, the offline rule if it is a network error, then the traceback."""
     name, value = cell_error(err)
+    if name == "NoSuchKernel":
+        print(NO_KERNEL.format(where=where, value=value), file=sys.stderr)
+        return
     if name == "CellTimeoutError":
         print(f"{where}: Error: the cell timed out ({one_line(value)[:200]})", file=sys.stderr)
         return

@@ -257,6 +257,20 @@ def test_bench_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unrecognized arguments: --quick" in capsys.readouterr().err
 
 
+def test_a_kernel_that_is_not_installed_is_named(tmp_path: Path) -> None:
+    """A typo in the front matter's kernelspec: make chapter and the build name it (was NoSuchKernel's traceback)."""
+    root = mini_book(tmp_path, "print(1)")
+    chapter = root / "chapter.md"
+    chapter.write_text(chapter.read_text().replace("name: python3", "name: pyhton3"))
+    expected = (
+        f"chapter.md:{line_of(chapter, 'print(1)')}: No such kernel named pyhton3 — the front matter's kernelspec"
+    )
+    for args in (("run_chapter.py", "chapter.md"), ("build.py", "html", "--root", str(root))):
+        proc = run_tool(str(ROOT / "tools" / args[0]), *args[1:], cwd=root, timeout=300)
+        assert proc.returncode == 1 and expected in proc.stderr, (args, proc.stderr[-2000:])
+        assert "Traceback" not in proc.stderr, args
+
+
 def test_bad_arguments_and_settings_get_a_clear_error(tmp_path: Path) -> None:
     """`make chapter`, `make preview` and the build name what is wrong with what they were given (exit 2), with
     no traceback, before any build starts."""
