@@ -223,18 +223,21 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
     """Execute the chapters the cache does not hold yet; return one problem line per failure."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
+    from myst_nb.core.read import MystMetadataParsingError
 
     if (book_config(root).get("execute") or {}).get("execute_notebooks", "cache") != "cache":
         return []
     cache = get_cache(str(build_dir / ".jupyter_cache"))
-    todo = []
+    todo, unread = [], []
     for chapter in chapters:
         try:
             cache.match_cache_notebook(read_notebook(root / chapter))
         except KeyError:
             todo.append(chapter)
-    if not todo:
-        return []
+        except (MystMetadataParsingError, UnicodeDecodeError) as err:  # e.g. front matter that is not YAML
+            unread.append(f"{chapter}:1: not a notebook myst-nb can read ({one_line(err)[:300]}) — run make check")
+    if unread or not todo:
+        return unread
     workers = min(workers, len(todo))
     print(f"Executing {len(todo)} chapter(s) with {workers} worker(s): {', '.join(map(str, todo))}", flush=True)
     problems = []

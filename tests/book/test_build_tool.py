@@ -257,18 +257,29 @@ def test_bench_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unrecognized arguments: --quick" in capsys.readouterr().err
 
 
-def test_a_kernel_that_is_not_installed_is_named(tmp_path: Path) -> None:
-    """A typo in the front matter's kernelspec: make chapter and the build name it (was NoSuchKernel's traceback)."""
+def test_a_broken_front_matter_is_named(tmp_path: Path) -> None:
+    """A kernel that is not installed (a typo) or front matter that is not YAML: make chapter, make preview and the
+    build name the chapter (were NoSuchKernel's and MystMetadataParsingError's tracebacks)."""
     root = mini_book(tmp_path, "print(1)")
     chapter = root / "chapter.md"
-    chapter.write_text(chapter.read_text().replace("name: python3", "name: pyhton3"))
-    expected = (
-        f"chapter.md:{line_of(chapter, 'print(1)')}: No such kernel named pyhton3 — the front matter's kernelspec"
-    )
-    for args in (("run_chapter.py", "chapter.md"), ("build.py", "html", "--root", str(root))):
-        proc = run_tool(str(ROOT / "tools" / args[0]), *args[1:], cwd=root, timeout=300)
-        assert proc.returncode == 1 and expected in proc.stderr, (args, proc.stderr[-2000:])
-        assert "Traceback" not in proc.stderr, args
+    text = chapter.read_text()
+    line = line_of(chapter, "print(1)")
+    build_tool = str(ROOT / "tools" / "build.py")
+    builds = [(build_tool, "html", "--root", str(root)), (build_tool, "preview", "chapter.md", "--root", str(root))]
+    cases = [
+        ("name: pyhton3", f"chapter.md:{line}: No such kernel named pyhton3 — the front matter's kernelspec"),
+        ("name: [python3", "chapter.md:1: not a notebook myst-nb can read (Notebook metadata: "),
+    ]
+    for name, expected in cases:
+        chapter.write_text(text.replace("name: python3", name))
+        runs = [*builds, (str(ROOT / "tools" / "run_chapter.py"), "chapter.md")]
+        for args in runs:
+            proc = run_tool(*args, cwd=root, timeout=300)
+            if args[0].endswith("run_chapter.py") and "[" in name:  # its own message, tested elsewhere
+                assert proc.returncode == 2 and "chapter.md:1: Error: cannot read it" in proc.stderr, proc.stderr
+                continue
+            assert proc.returncode == 1 and expected in proc.stderr, (args, proc.stderr[-2000:])
+            assert "Traceback" not in proc.stderr, args
 
 
 def test_bad_arguments_and_settings_get_a_clear_error(tmp_path: Path) -> None:
