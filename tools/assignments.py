@@ -48,6 +48,7 @@ from notebooks import (  # noqa: E402
     notebook_title,
     write_notebook,
 )
+from sources import BookConfigError  # noqa: E402
 
 CHECKING = ROOT / "tools" / "assignment_checking.py"
 CHECKS_TAG = "checks"
@@ -302,7 +303,13 @@ def run_submission(
                 if started or attempt == KERNEL_START_ATTEMPTS:
                     break
                 time.sleep(attempt)  # kernels started at once can race for the same ports: try again
-    grades = parse_grades(grading)
+    failed = next((o for o in grading[0].get("outputs", []) if o.get("output_type") == "error"), None)
+    if failed and not problem:  # e.g. the notebook lost the cell that imports what the checks use
+        problem = (
+            f"the checks could not run ({failed['ename']}: {failed['evalue'][:200]}) — the notebook must keep "
+            "the cells that import and define what the assignment gave"
+        )
+    grades = {} if failed else parse_grades(grading)
     results = []
     for name, worth in points.items():
         found = grades.get(name)
@@ -388,6 +395,22 @@ def grade_folder(
 # Command line
 
 
+def check_folder(folder: Path, csv_path: Path, assignment: str | None) -> None:
+    """Refuse, before the grading (minutes), a folder with no notebook in it, an unknown assignment or a CSV that
+    cannot be written."""
+    if not folder.is_dir():
+        raise AssignmentError(f"{folder}: not a folder of notebooks")
+    if not any(folder.glob("*.ipynb")):
+        raise AssignmentError(f"{folder}: no .ipynb file in it (subfolders are not searched)")
+    if assignment:
+        source_for(folder, name=assignment)
+    try:
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        csv_path.open("a", encoding="utf-8").close()
+    except OSError as err:
+        raise AssignmentError(f"--csv {csv_path}: cannot be written ({err.strerror})") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -401,23 +424,28 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--notebook-timeout", type=int, default=NOTEBOOK_TIMEOUT, help="seconds per notebook")
     grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (one kernel each)")
     args = parser.parse_args(argv)
+    for option in ("cell_timeout", "notebook_timeout", "jobs"):
+        if getattr(args, option, 1) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1, got {getattr(args, option)}")
     try:
         if args.command == "build":
-            for path in write_assignments(args.out):
-                print(path)
+            try:
+                written = write_assignments(args.out)
+            except OSError as err:
+                raise AssignmentError(f"--out {args.out}: cannot write the notebooks there ({err.strerror})") from None
+            print("\n".join(map(str, written)))
             return 0
-        if not args.folder.is_dir():
-            print(f"error: {args.folder}: not a folder of notebooks", file=sys.stderr)
-            return 2
+        csv_path = args.csv or args.folder / "grades.csv"
+        check_folder(args.folder, csv_path, args.assignment)
         graded, summary = grade_folder(
             args.folder,
-            args.csv or args.folder / "grades.csv",
+            csv_path,
             args.assignment,
             args.cell_timeout,
             args.notebook_timeout,
             jobs=args.jobs,
         )
-    except AssignmentError as err:
+    except (AssignmentError, BookConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(summary)

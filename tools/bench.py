@@ -7,6 +7,7 @@ and the sum of pure cell execution time (every chapter run once in a fresh kerne
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import cell_error, run_cells  # noqa: E402
 from offline import go_offline  # noqa: E402
-from sources import CELL_TIMEOUT, CHAPTER_BUDGET_SECONDS, lecture_chapters, read_notebook  # noqa: E402
+from sources import CHAPTER_BUDGET_SECONDS, cell_timeout, lecture_chapters, read_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 COPY = ["_config.yml", "_toc.yml", "references.bib", "book", "notebooks", "src", "tools"]  # what the build reads
@@ -39,13 +40,14 @@ def timed_build(root: Path) -> float:
 def cell_seconds(chapter: Path) -> float:
     """Execute a chapter as the build does and sum the time spent inside its cells."""
     seconds: list[float] = []
-    err = run_cells(read_notebook(chapter), chapter.parent, CELL_TIMEOUT, lambda _, elapsed: seconds.append(elapsed))
+    err = run_cells(read_notebook(chapter), chapter.parent, cell_timeout(), lambda _, elapsed: seconds.append(elapsed))
     if err is not None:
         sys.exit(f"{chapter}: a code cell failed during the benchmark: {': '.join(cell_error(err))}")
     return sum(seconds)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # it takes no arguments
     chapters = lecture_chapters(ROOT)
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="mlsafety-bench-") as tmp:

@@ -28,6 +28,7 @@ What this adds to `jupyter-book build`:
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import os
 import re
@@ -39,6 +40,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
+from sphinx_external_toc.parsing import MalformedError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sources  # noqa: E402
@@ -121,6 +123,9 @@ THREAD_ENV = {
 # Our kernels log only errors: no "Kernel is running over TCP without encryption" (the Makefile also
 # writes this setting into the venv's IPython config, which the kernels myst-nb starts read).
 KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
+# What run_cells reports for a kernelspec that names no installed kernel (a typo in the front matter)
+NO_KERNEL = "{where}: {value} — the front matter's kernelspec must name an installed kernel: python3, as in"
+NO_KERNEL += " tools/chapter-template.md"
 # Sphinx's LaTeX Makefile runs `latexmk -pdf`, which with xelatex writes a PDF on every pass;
 # `-xelatex` (its documented LATEXMKOPTS, latexmk >= 4.52b) writes .xdv and converts once.
 LATEX_ENV = {"LATEXMKOPTS": "-xelatex"}
@@ -134,6 +139,7 @@ def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
     on_cell(index, seconds) follows each code cell that ran to its end, a failing one too. Returns what stopped
     the run, or None.
     """
+    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -160,7 +166,7 @@ def run_cells(nb, cwd: Path, timeout: int, on_cell=None) -> Exception | None:
     )
     try:
         client.execute(env={**os.environ, **THREAD_ENV})
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError, NoSuchKernel) as err:
         return err
     return None
 
@@ -193,6 +199,8 @@ def cell_failure(chapter: str, path: Path, nb, error: tuple[str, str]) -> list[s
     where = f"{chapter}:{code_cell_lines(path, nb).get(index, 1) if index is not None else 1}"
     reproduce = f"reproduce with make chapter CHAPTER={chapter}"
     name, value = error
+    if name == "NoSuchKernel":
+        return [NO_KERNEL.format(where=where, value=value)]
     if name == "CellTimeoutError":
         return [f"{where}: a code cell timed out (limit per cell in _config.yml) — {reproduce}"]
     problems = [f"{where}: a code cell raised {name}: {one_line(value)} — {reproduce}"]
@@ -216,18 +224,21 @@ def preexecute(root: Path, build_dir: Path, chapters: list[Path], workers: int) 
     """Execute the chapters the cache does not hold yet; return one problem line per failure."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
+    from myst_nb.core.read import MystMetadataParsingError
 
     if (book_config(root).get("execute") or {}).get("execute_notebooks", "cache") != "cache":
         return []
     cache = get_cache(str(build_dir / ".jupyter_cache"))
-    todo = []
+    todo, unread = [], []
     for chapter in chapters:
         try:
             cache.match_cache_notebook(read_notebook(root / chapter))
         except KeyError:
             todo.append(chapter)
-    if not todo:
-        return []
+        except (MystMetadataParsingError, UnicodeDecodeError) as err:  # e.g. front matter that is not YAML
+            unread.append(f"{chapter}:1: not a notebook myst-nb can read ({one_line(err)[:300]}) — run make check")
+    if unread or not todo:
+        return unread
     workers = min(workers, len(todo))
     print(f"Executing {len(todo)} chapter(s) with {workers} worker(s): {', '.join(map(str, todo))}", flush=True)
     problems = []
@@ -335,6 +346,11 @@ def preview(root: Path, build_dir: Path, chapter: Path) -> int:
         return 2
     if rel.suffix != ".md" or not (root / rel).is_file():
         print(f"{chapter}:1: no such chapter — give the .md file, e.g. book/<part>/<lecture>.md", file=sys.stderr)
+        return 2
+    paths = [rel.as_posix(), *(folder.as_posix() for folder in rel.parents)]  # a pattern may name a folder
+    excluded = [p for p in book_config(root).get("exclude_patterns") or [] if fnmatch.filter(paths, str(p))]
+    if excluded:
+        print(f"{chapter}:1: not a page: _config.yml's exclude_patterns leaves it out ({excluded[0]})", file=sys.stderr)
         return 2
     docname = rel.with_suffix("").as_posix()
     failures = preexecute(root, build_dir, [rel] if "{code-cell}" in (root / rel).read_text("utf8") else [], 1)
@@ -476,7 +492,7 @@ def build(root: Path, output: Path, out: Path, target: str, edition: str, jobs: 
     rc, log = jupyter_book(root, builder, out, log_path, options, echo=True, env=LATEX_ENV)
     elapsed = time.perf_counter() - start
     problems = summarise(log, root)
-    pdf = out_build / "latex" / sources.PDF_NAME
+    pdf = out_build / "latex" / sources.pdf_name(root)
     if builder == "pdflatex" and (rc != 0 or not pdf.exists()):
         problems += latex_errors(out_build / "latex")
     if rc != 0 or problems:
@@ -522,9 +538,29 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: one per core)"
     )
     args = parser.parse_args(argv)
-    if args.target == "preview" and args.chapter is None:
-        parser.error("preview needs a chapter: tools/build.py preview book/<part>/<lecture>.md")
+    if (args.target == "preview") != (args.chapter is not None):
+        parser.error("preview, and only preview, takes a chapter: tools/build.py preview book/<part>/<lecture>.md")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.output and args.output.exists() and not args.output.is_dir():
+        parser.error(f"--output {args.output}: not a folder")
     root = args.root.resolve()
+    if missing := [name for name in ("_config.yml", "_toc.yml") if not (root / name).is_file()]:
+        parser.error(f"--root {root}: not a book (no {' or '.join(missing)}); give the folder that holds _config.yml")
+    try:  # what every target reads first: a broken file is named here, not in a traceback later
+        sources.cell_timeout(root), sources.toc_files(root)
+    except sources.BookConfigError as err:
+        parser.exit(2, f"error: {err}\n")
+    except (yaml.YAMLError, MalformedError) as err:
+        toc = root / "_toc.yml"
+        parser.exit(
+            2, f"error: {toc}: not a table of contents Jupyter Book can read ({one_line(err)[:300]}) — fix it\n"
+        )
+    return run(args, root)
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    """The build that the checked arguments ask for."""
     output = (args.output or root).resolve()
     build_dir = output / "_build"
     if args.clean:

@@ -112,6 +112,8 @@ MESSAGES = {
     "unreadable": "cannot be read ($error) — check the file's permissions",
     "not-utf8": "not UTF-8 text (binary or another encoding) — save the file as UTF-8 text",
     "nul": "contains a NUL byte (binary data) — save the file as plain UTF-8 text",
+    "timeout": "`execute: timeout` is $value, not a whole number of seconds — give the seconds one code cell may"
+    " run, e.g. 120 (the build stops a cell that runs longer)",
     "extensions": "myst_enable_extensions is not valid ($error) — use extension names from the MyST documentation",
     "cite": "citation key `$name` is not in the bibliography — fix the key, or add the work to references.bib",
     "no-objectives": 'chapter has no "Learning objectives" admonition — add one after the title, as in $template',
@@ -247,6 +249,9 @@ class Checker:
                 self.allow_html = entries
             else:
                 self.add(CONFIG_FILE, 1, "allow-shape")
+        timeout = (config.get("execute") or {}).get("timeout", 30)
+        if config and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1):
+            self.add("_config.yml", 1, "timeout", value=repr(timeout))
         try:
             self.md, self.md_config = sources.md_parser(config), config
         except Exception as err:  # an unknown extension name
@@ -593,8 +598,8 @@ class Checker:
 
         try:
             stale = export_package.stale(self.root)
-        except (OSError, UnicodeDecodeError):
-            return  # an unreadable chapter, already reported
+        except (OSError, UnicodeDecodeError, sources.BookConfigError):
+            return  # an unreadable chapter or _config.yml, already reported
         except export_package.ExportError as err:
             path, line, what = split_location(str(err))
             what, _, fix = what.partition(" — ")

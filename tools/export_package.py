@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from sources import ROOT, code_cells, toc_files
+from sources import ROOT, BookConfigError, code_cells, toc_files
 
 SAVE_MARK = "# @save"
 HEADER = (
@@ -64,6 +64,8 @@ def listed_files(root: Path) -> list[Path]:
         return toc_files(root)
     except (yaml.YAMLError, MalformedError) as err:
         raise ExportError(f"_toc.yml: not a valid table of contents: {err}") from None
+    except OSError as err:
+        raise ExportError(f"{root / '_toc.yml'}: cannot be read ({err.strerror}) — is {root} the book?") from None
 
 
 def saved_cells(root: Path) -> dict[str, list[SavedCell]]:
@@ -185,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                 target.write_text(text, encoding="utf-8")
                 print(f"wrote {rel}")
         return 0
-    except ExportError as err:
+    except (ExportError, BookConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

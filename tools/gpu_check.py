@@ -177,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     child.add_argument("chapters_json", type=Path)
     child.add_argument("path")
     args = parser.parse_args(argv)
+    if args.step == "run" and not args.chapters_json.is_file():
+        parser.error(f"{args.chapters_json}: no such file — `tools/gpu_check.py export DIR` writes DIR/chapters.json")
+    if getattr(args, "jobs", 1) < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if args.step == "child":
         data = json.loads(args.chapters_json.read_text(encoding="utf-8"))
         chapter = next(c for c in data["chapters"] if c["path"] == args.path)

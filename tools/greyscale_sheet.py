@@ -51,6 +51,8 @@ if __name__ == "__main__":
     ap.add_argument("html", nargs="?", default="_build/html", type=Path)
     ap.add_argument("--out", default="_build/greyscale", type=Path)
     args = ap.parse_args()
+    if args.out.exists() and not args.out.is_dir():
+        ap.error(f"--out {args.out}: not a folder")
     if not (figs := figures(args.html)):
         sys.exit(f"{args.html}: no figures in book/*/*.html; build the book first (make book)")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -148,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     parser.add_argument("--runs", type=int, default=3, help="runs per page; the median is reported (default 3)")
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
+    if not 0 < args.port < 65536:
+        parser.error(f"--port must be a TCP port, 1 to 65535, got {args.port}")
     tools = {CHROMIUM: "chromium", "node": "nodejs", "openssl": "openssl"}
     missing = [f"{tool} (Debian package {package})" for tool, package in tools.items() if not shutil.which(tool)]
     if not LIGHTHOUSE.exists():

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sources import CODE_WIDTH, SOURCE_DIRS, code_cells, is_magic  # noqa: E402
+from sources import CODE_WIDTH, SOURCE_DIRS, BookConfigError, code_cells, is_magic, md_parser  # noqa: E402
 
 RULES = "F,E9,B"
 # F811: a chapter may redefine a name on purpose, to show a better version. F401: the setup cell
@@ -196,14 +196,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--fit", action="store_true", help=f"rewrite code lines wider than {CODE_WIDTH} characters")
     args = parser.parse_args(argv)
+    root = args.root.resolve()
+    try:
+        md_parser()  # made from _config.yml, which must be readable
+    except BookConfigError as err:
+        parser.exit(2, f"error: {err}\n")
+    for path in args.files:
+        if path.suffix != ".md" or not path.is_file():
+            parser.error(f"{path}: no such Markdown file — give chapters as book/<part>/<lecture>.md")
+        if not args.fit and not path.resolve().is_relative_to(root):
+            parser.error(f"{path}: not under --root {root} — give --root the book that holds it")
     if args.fit:
+        if not args.files:
+            parser.error("--fit rewrites the chapters it is given: name them, e.g. book/<part>/<lecture>.md")
         left = [line for path in args.files for line in fit_file(path.resolve())]
         print("\n".join(left) or f"every code line fits {CODE_WIDTH} characters")
         return 1 if left else 0
-    root = args.root.resolve()
     files = [f.resolve() for f in args.files] or sorted(
         p for d in SOURCE_DIRS if (root / d).is_dir() for p in (root / d).rglob("*.md")
     )
+    if not files:
+        parser.error(
+            f"--root {root}: no .md files under {' or '.join(d + '/' for d in SOURCE_DIRS)} — give the book's folder"
+        )
     problems = [line for path in files for line in lint(path, root)]
     for line in problems:
         print(line)

@@ -9,6 +9,7 @@ of torch is refused, so the lock never carries NVIDIA libraries that a CPU insta
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -51,7 +52,8 @@ def lock_lines(freeze: list[str]) -> list[str]:
     return sorted(lines, key=str.lower)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # it takes no arguments
     freeze = subprocess.run(
         [sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
         capture_output=True,

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sources import book_config
+from sources import BookConfigError, book_config
 
 OVERFULL_PT = 5.0
 RAW_TEX = re.compile(r"\\(begin|end|ref|cite|label|hyperref|textbf|emph|section)\{|\[missing\]|\?\?")
@@ -34,8 +34,6 @@ MARGIN = 0.06  # share of the page width at each side that must stay white (A4: 
 SAMPLE = 12  # pages rendered
 FIGURE_PAGES = 2  # how far a figure may float from the text that refers to it
 FIGURE = re.compile(r"Fig\.\s+(\d+(?:\.\d+)?)(:?)")  # "Fig. 7.3: caption", or "Fig. 7.3" in the text
-TITLE = re.escape(str(book_config().get("title") or ""))  # _config.yml's, in the running header
-RUNNING = re.compile(r"[ivxlcdm\d]+|\d+\s+.*" + (f"|.*{TITLE}" if TITLE else ""))  # page number, running header
 
 
 def run(*cmd: str) -> str:
@@ -65,10 +63,12 @@ def blank_pages(pdf: Path, texts: list[str]) -> list[int]:
     """Pages with no text but a header line and a page number, and no image on them."""
     images = run("pdfimages", "-list", str(pdf)).splitlines()[2:]
     with_images = {int(row.split()[0]) for row in images if row.split()}
+    title = re.escape(str(book_config().get("title") or ""))  # _config.yml's, in the running header
+    running = re.compile(r"[ivxlcdm\d]+|\d+\s+.*" + (f"|.*{title}" if title else ""))  # page number, running header
     blank = []
     for number, text in enumerate(texts, 1):
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        body = [line for line in lines if not RUNNING.fullmatch(line)]
+        body = [line for line in lines if not running.fullmatch(line)]
         if not body and number not in with_images and number > 2:
             blank.append(number)
     return blank
@@ -145,7 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.pdf.is_file():
         parser.error(f"{args.pdf}: no such PDF (`make pdf` or `make handouts` writes them under _build/)")
-    problems, summary = check(args.pdf, args.log)
+    try:
+        problems, summary = check(args.pdf, args.log)
+    except subprocess.CalledProcessError as err:
+        reason = (err.stderr or "").strip().splitlines()[-1:] or [f"exit status {err.returncode}"]
+        print(f"{args.pdf}: {err.cmd[0]} cannot read it ({reason[0]}) — give a PDF `make pdf` wrote", file=sys.stderr)
+        return 2
+    except BookConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(summary)
     for problem in problems:
         print(f"  {problem}")

@@ -43,9 +43,22 @@ NOT_MARKDOWN = frozenset(
 # The configuration and the facts it holds
 
 
+class BookConfigError(Exception):
+    """_config.yml cannot be read, or a value the tools read is of the wrong kind; the message says which."""
+
+
 def book_config(root: Path = ROOT) -> dict:
-    """_config.yml as a mapping (empty if it is not one)."""
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    """_config.yml as a mapping (empty if it is not one); BookConfigError if it is missing or not YAML."""
+    path = root / "_config.yml"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise BookConfigError(f"{path}: cannot be read ({reason}) — is {root} the book's root folder?") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where, problem = f"{path}:{mark.line + 1}" if mark else str(path), getattr(err, "problem", None) or err
+        raise BookConfigError(f"{where}: not valid YAML ({problem}) — fix this line") from None
     return config if isinstance(config, dict) else {}
 
 
@@ -57,11 +70,10 @@ def pdf_name(root: Path = ROOT) -> str:
 
 def cell_timeout(root: Path = ROOT) -> int:
     """Seconds one code cell may run: `execute: timeout` of _config.yml (the build's own limit)."""
-    return int((book_config(root).get("execute") or {}).get("timeout", 30))  # 30: Jupyter Book's default
-
-
-PDF_NAME = pdf_name()
-CELL_TIMEOUT = cell_timeout()
+    value = (book_config(root).get("execute") or {}).get("timeout", 30)  # 30: Jupyter Book's default
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BookConfigError(f"{root / '_config.yml'}: `execute: timeout` is {value!r}; give whole seconds, e.g. 120")
+    return value
 
 
 # --------------------------------------------------------------------------------------------

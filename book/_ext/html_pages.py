@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from html import escape
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from pygments.token import STANDARD_TYPES, Name, Punctuation, Text
 from pygments.util import ClassNotFound
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.errors import ConfigError
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,11 @@ def configure(app: Sphinx, config: Config) -> None:
     context.setdefault("default_mode", "auto")
     config.html_context = context
     if baseurl := os.environ.get("BOOK_BASEURL") or config.html_baseurl:
+        if not re.match(r"https?://[^/\s]+", baseurl):  # else canonical links and the sitemap are relative
+            raise ConfigError(
+                f"_config.yml: html: baseurl (or BOOK_BASEURL) is {baseurl!r}; give the site's full address, "
+                "https://<host>/<path>/, or leave it empty"
+            )
         config.html_baseurl = baseurl.rstrip("/") + "/"
         config.ogp_site_url = config.ogp_site_url or config.html_baseurl
     else:  # a site with no address has no sitemap; sphinx-sitemap would warn (failing -W)

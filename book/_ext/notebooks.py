@@ -44,7 +44,7 @@ from sphinx.util.docutils import SphinxDirective
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "tools") not in sys.path:  # tools/sources.py, the one reader of the book's sources
     sys.path.insert(0, str(ROOT / "tools"))
-from sources import book_config, md_parser, split_options  # noqa: E402
+from sources import BookConfigError, book_config, md_parser, split_options  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
 
@@ -77,13 +77,13 @@ class Links:
     wheel_url: str = ""  # the published wheel of the library the book was built with
 
     def __post_init__(self) -> None:
-        if not REPOSITORY.match(self.repository):
+        if not isinstance(self.repository, str) or not REPOSITORY.match(self.repository):
             raise ValueError(
                 f"chapter_notebooks_repository must look like https://github.com/<owner>/<repo>, "
                 f"got {self.repository!r}"
             )
         for name in ("branch", "package_ref"):
-            if not re.fullmatch(r"[A-Za-z0-9_./-]+", getattr(self, name)):
+            if not isinstance(getattr(self, name), str) or not re.fullmatch(r"[A-Za-z0-9_./-]+", getattr(self, name)):
                 raise ValueError(f"chapter_notebooks_{name} is not a git ref: {getattr(self, name)!r}")
 
     @property
@@ -122,7 +122,10 @@ def links_from(values: Any, base: str = "") -> Links:
 
 def default_links(root: Path = ROOT) -> Links:
     """The links of _config.yml, as the HTML build makes them for a site without an address."""
-    return links_from((book_config(root).get("sphinx") or {}).get("config") or {})
+    try:
+        return links_from((book_config(root).get("sphinx") or {}).get("config") or {})
+    except ValueError as exc:
+        raise BookConfigError(f"{root / '_config.yml'} (sphinx: config:): {exc}") from None
 
 
 def links_from_config(config) -> Links:

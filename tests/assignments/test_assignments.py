@@ -347,6 +347,46 @@ def test_grade_a_folder_of_submissions(tmp_path):
     assert seconds < limit
 
 
+def test_grade_refuses_what_it_cannot_grade(tmp_path: Path) -> None:
+    """A folder with no notebook directly in it, an unknown --assignment, a CSV that cannot be written, a limit
+    below 1: exit 2 and why, before any grading."""
+    import subprocess
+    import sys
+
+    empty, texts, nested = tmp_path / "empty", tmp_path / "texts", tmp_path / "nested"
+    for folder in (empty, texts, nested / "student-1"):
+        folder.mkdir(parents=True)
+    (texts / "trojans.txt").write_text("not a notebook")
+    (nested / "student-1" / f"{GRADED}.ipynb").write_text("{}")
+    (texts / f"{GRADED}.ipynb").write_text("{}")  # a folder the remaining cases could grade
+    cases = [
+        ((empty,), f"error: {empty}: no .ipynb file in it (subfolders are not searched)"),
+        ((nested,), f"error: {nested}: no .ipynb file in it (subfolders are not searched)"),
+        ((texts, "--assignment", "no-such"), "error: no assignment 'no-such'; there are "),
+        ((texts, "--csv", tmp_path), f"error: --csv {tmp_path}: cannot be written (Is a directory)"),
+        ((texts, "--jobs", "0"), "--jobs must be at least 1, got 0"),
+        ((texts, "--cell-timeout", "0"), "--cell-timeout must be at least 1, got 0"),
+        ((texts, "--notebook-timeout", "-5"), "--notebook-timeout must be at least 1, got -5"),
+    ]
+    for args, message in cases:
+        cmd = [sys.executable, str(ROOT / "tools" / "assignments.py"), "grade", *map(str, args)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.returncode, proc.stderr[-2000:])
+        assert not (args[0] / "grades.csv").exists(), args
+
+
+def test_checks_that_cannot_run_say_so(tmp_path: Path) -> None:
+    """A notebook that breaks what the checks need (here: imports) gets the checks' error on every task, not
+    "there is no task"."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('import sys\n\nsys.modules["json"] = None')])
+    nbformat.write(nb, tmp_path / f"{GRADED}.ipynb")
+    source = ROOT / an.ASSIGNMENTS / f"{GRADED}.md"
+    graded = an.run_submission(tmp_path / f"{GRADED}.ipynb", source, cell_timeout=CELL_TIMEOUT, notebook_timeout=120)
+    expected = "the checks could not run (ModuleNotFoundError: import of json halted; None in sys.modules)"
+    assert graded.problem.startswith(expected), graded.problem
+    assert graded.results and all(r.message == graded.problem and not r.passed for r in graded.results)
+
+
 # --------------------------------------------------------------------------------------------
 # The book: the part lists the finished assignments, and the HTML build publishes their notebooks
 

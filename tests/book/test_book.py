@@ -135,7 +135,7 @@ def test_chapter_outputs_are_deterministic(html_build: Build, chapter: Path) -> 
     cache = get_cache(str(html_build.build_dir / ".jupyter_cache"))
     record = cache.match_cache_notebook(sources.read_notebook(ROOT / chapter))
     first = text_outputs(cache.get_cache_bundle(record.pk).nb)
-    _, nb, _, error = build.execute_chapter(str(ROOT / chapter), timeout=sources.CELL_TIMEOUT)
+    _, nb, _, error = build.execute_chapter(str(ROOT / chapter), timeout=sources.cell_timeout())
     assert error is None, f"{chapter}: {error}"
     second = text_outputs(nb)
     assert first, f"{chapter}: no text output to compare"
@@ -152,7 +152,7 @@ def pdf_build(html_build: Build) -> Build:
 
 
 def test_pdf_has_chapters_bibliography_and_no_unresolved_references(pdf_build: Build) -> None:
-    pdf = pdf_build.build_dir / "pdf" / sources.PDF_NAME
+    pdf = pdf_build.build_dir / "pdf" / sources.pdf_name()
     assert pdf.exists()
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120
@@ -181,8 +181,8 @@ def test_pdf_prints_well(pdf_build: Build) -> None:
     no figure unreferenced or far from its reference, nothing in the margins of a sample of rendered pages."""
     import pdf_check
 
-    pdf = pdf_build.build_dir / "pdf" / sources.PDF_NAME
-    problems, summary = pdf_check.check(pdf, pdf_build.build_dir / "latex" / sources.PDF_NAME.replace(".pdf", ".log"))
+    pdf = pdf_build.build_dir / "pdf" / sources.pdf_name()
+    problems, summary = pdf_check.check(pdf, pdf_build.build_dir / "latex" / sources.pdf_name().replace(".pdf", ".log"))
     assert summary in pdf_build.stdout  # the build prints the page count and size
     assert not problems, "\n".join(problems[:30])
 
@@ -191,7 +191,7 @@ def test_student_pdf_has_no_solution_text(pdf_build: Build) -> None:
     """Issue #18: the public (student) PDF has every exercise and none of the solutions' text."""
     from test_editions import SOLVED, chapter_phrases, split_solutions, words_only
 
-    pdf = pdf_build.build_dir / "pdf" / sources.PDF_NAME
+    pdf = pdf_build.build_dir / "pdf" / sources.pdf_name()
     raw = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120).stdout
     words = " " + " ".join(re.sub(r"[^A-Za-z]+", " ", re.sub(r"-\n", "", raw)).split()) + " "
     # a solution may repeat a sentence of another chapter's text (the review chapter does): not a leak

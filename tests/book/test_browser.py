@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+import lighthouse
 import sources
 from conftest import ROOT
 from lighthouse import CHROMIUM, CHROMIUM_FLAGS
@@ -241,6 +242,17 @@ def visit(chromium, site: str) -> Iterator:
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--runs", "0"], "--runs must be at least 1, got 0"), (["--port", "99999"], "--port must be a TCP port")],
+)
+def test_lighthouse_refuses_bad_options_before_serving(argv, message, capsys) -> None:
+    """Checked before any server or browser starts (--runs 0 was an IndexError after serving)."""
+    with pytest.raises(SystemExit) as exit_:
+        lighthouse.main([*argv, "index.html"])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_every_built_page_is_tested(site_dir: Path) -> None:

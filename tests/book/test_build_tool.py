@@ -244,3 +244,83 @@ def test_clean_build_of_a_tarball_writes_the_sitemap_for_the_deployed_address(
     html = root / "_build" / "html"
     assert not (html / "sitemap.xml").exists()
     assert (html / "robots.txt").read_text().splitlines() == ["User-agent: *", "Allow: /"]
+
+
+def test_bench_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    """`tools/bench.py --help` (or a stray argument) must not start the benchmark's builds."""
+    import bench
+
+    for argv, code in ((["--help"], 0), (["--quick"], 2)):
+        with pytest.raises(SystemExit) as exit_:
+            bench.main(argv)
+        assert exit_.value.code == code
+    assert "unrecognized arguments: --quick" in capsys.readouterr().err
+
+
+def test_a_broken_front_matter_is_named(tmp_path: Path) -> None:
+    """A kernel that is not installed (a typo) or front matter that is not YAML: make chapter, make preview and the
+    build name the chapter (were NoSuchKernel's and MystMetadataParsingError's tracebacks)."""
+    root = mini_book(tmp_path, "print(1)")
+    chapter = root / "chapter.md"
+    text = chapter.read_text()
+    line = line_of(chapter, "print(1)")
+    build_tool = str(ROOT / "tools" / "build.py")
+    builds = [(build_tool, "html", "--root", str(root)), (build_tool, "preview", "chapter.md", "--root", str(root))]
+    cases = [
+        ("name: pyhton3", f"chapter.md:{line}: No such kernel named pyhton3 — the front matter's kernelspec"),
+        ("name: [python3", "chapter.md:1: not a notebook myst-nb can read (Notebook metadata: "),
+    ]
+    for name, expected in cases:
+        chapter.write_text(text.replace("name: python3", name))
+        runs = [*builds, (str(ROOT / "tools" / "run_chapter.py"), "chapter.md")]
+        for args in runs:
+            proc = run_tool(*args, cwd=root, timeout=300)
+            if args[0].endswith("run_chapter.py") and "[" in name:  # its own message, tested elsewhere
+                assert proc.returncode == 2 and "chapter.md:1: Error: cannot read it" in proc.stderr, proc.stderr
+                continue
+            assert proc.returncode == 1 and expected in proc.stderr, (args, proc.stderr[-2000:])
+            assert "Traceback" not in proc.stderr, args
+
+
+def test_bad_arguments_and_settings_get_a_clear_error(tmp_path: Path) -> None:
+    """`make chapter`, `make preview` and the build name what is wrong with what they were given (exit 2), with
+    no traceback, before any build starts."""
+    (tmp_path / "book").mkdir()
+    root = mini_book(tmp_path / "book", "print(1)")
+    (root / "notes.txt").write_text("not a chapter")
+    (root / "broken.ipynb").write_text('{"cells": [')
+    (root / "README.md").write_text("# Read me\n")  # in the real configuration's exclude_patterns
+    tool, book = str(ROOT / "tools" / "run_chapter.py"), str(ROOT / "tools" / "build.py")
+    cases = [
+        ((tool, "notes.txt"), "notes.txt:1: Error: not a chapter — give its MyST source"),
+        ((tool, "broken.ipynb"), "broken.ipynb:1: Error: cannot read it (NotJSONError: "),
+        ((tool, "--timeout", "0", "chapter.md"), "--timeout must be at least 1 second, got 0"),
+        ((tool, "chapter.md", "--save", str(tmp_path)), f"--save {tmp_path}: give a file in an existing folder"),
+        ((book, "html", "--root", str(root), "--output", "notes.txt"), "--output notes.txt: not a folder"),
+        ((book, "html", "--root", str(tmp_path)), f"--root {tmp_path}: not a book (no _config.yml or _toc.yml)"),
+        ((book, "html", "--root", str(root), "--jobs", "0"), "--jobs must be at least 1, got 0"),
+        ((book, "html", "chapter.md", "--root", str(root)), "preview, and only preview, takes a chapter"),
+        (
+            (book, "preview", "README.md", "--root", str(root)),
+            "README.md:1: not a page: _config.yml's exclude_patterns",
+        ),
+    ]
+    wrong = []
+    for args, message in cases:
+        proc = run_tool(*args, cwd=root, timeout=120)
+        if proc.returncode != 2 or message not in proc.stderr or "Traceback" in proc.stderr:
+            wrong.append(f"{' '.join(args[1:])}: exit {proc.returncode}\n{proc.stderr[-1000:]}")
+    config, toc = (root / "_config.yml").read_text(), (root / "_toc.yml").read_text()
+    broken = [
+        ("_config.yml", config.replace("timeout: 120", "timeout: two minutes"), "`execute: timeout` is 'two minutes'"),
+        ("_config.yml", re.sub(r"(?m)^title: .*$", "title: [oops", config), "_config.yml:3: not valid YAML"),
+        ("_toc.yml", toc.replace("file:", "fil:"), "_toc.yml: not a table of contents Jupyter Book can read"),
+    ]
+    for name, text, message in broken:
+        (root / name).write_text(text)
+        proc = run_tool(book, "html", "--root", str(root), cwd=root, timeout=120)
+        if proc.returncode != 2 or message not in proc.stderr or "Traceback" in proc.stderr:
+            wrong.append(f"a broken {name}: exit {proc.returncode}\n{proc.stderr[-1000:]}")
+        (root / "_config.yml").write_text(config)
+        (root / "_toc.yml").write_text(toc)
+    assert not wrong, "\n\n".join(wrong)

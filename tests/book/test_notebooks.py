@@ -39,7 +39,7 @@ def notebook() -> nbformat.NotebookNode:
 
 
 def run_in_fresh_kernel(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
-    error = build.run_cells(nb, cwd, sources.CELL_TIMEOUT)  # as the build runs a chapter: one thread
+    error = build.run_cells(nb, cwd, sources.cell_timeout())  # as the build runs a chapter: one thread
     assert error is None, f"the generated notebook failed: {error}"
     return nb
 
@@ -139,6 +139,16 @@ print(1)
     assert "<summary>Solution to Exercise 2.1</summary>\n\n> **Note**\n>\n> Nested.\n\n</details>" in text
     with pytest.raises(ValueError, match="chapter_notebooks_repository must look like https://github.com"):
         notebooks.Links("https://gitlab.com/o/r")
+
+
+def test_settings_of_the_wrong_type_name_themselves() -> None:
+    """A number or a list where _config.yml wants a string: the setting's name, not Python's TypeError."""
+    with pytest.raises(ValueError, match="chapter_notebooks_repository must look like https://github.com"):
+        notebooks.Links(["https://github.com/o/r"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="chapter_notebooks_branch is not a git ref: 5"):
+        notebooks.Links("https://github.com/o/r", 5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="chapter_notebooks_package_ref is not a git ref: 1.0"):
+        notebooks.Links("https://github.com/o/r", package_ref=1.0)  # type: ignore[arg-type]
 
 
 def test_every_chapter_page_links_its_notebook_and_colab(html_build: Build) -> None:

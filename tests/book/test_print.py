@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,27 @@ def test_pdf_check_names_a_missing_file(capsys: pytest.CaptureFixture[str]) -> N
         pdf_check.main(["no-such.pdf"])
     assert exit_.value.code == 2
     assert "no-such.pdf: no such PDF (`make pdf` or `make handouts`" in capsys.readouterr().err
+
+
+def test_greyscale_sheet_refuses_an_out_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("a file")
+    cmd = [
+        sys.executable,
+        str(ROOT / "tools" / "greyscale_sheet.py"),
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "notes.txt"),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and f"--out {tmp_path / 'notes.txt'}: not a folder" in proc.stderr, proc.stderr
+
+
+def test_pdf_check_names_a_file_that_is_not_a_pdf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.pdf"
+    notes.write_text("plain text, not a PDF")
+    assert pdf_check.main([str(notes)]) == 2
+    err = capsys.readouterr().err
+    assert f"{notes}: pdfinfo cannot read it (" in err and "give a PDF `make pdf` wrote" in err, err
 
 
 def handout_book(tmp_path: Path) -> Path:

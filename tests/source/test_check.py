@@ -595,6 +595,13 @@ CASES: dict[str, tuple[list[tuple[str, str | None, str | None]], list[str]]] = {
             f"book/glossary.md:⟨backdoor⟩: no page links the glossary term `backdoor` — {UNUSED}",
         ],
     ),
+    "execute timeout that is not whole seconds": (
+        [("_config.yml", "timeout: 120", "timeout: 2 min")],
+        [
+            "_config.yml:1: `execute: timeout` is '2 min', not a whole number of seconds — give the seconds one code"
+            " cell may run, e.g. 120 (the build stops a cell that runs longer)"
+        ],
+    ),
     "glossary without the sorted option": (
         [("book/glossary.md", ":sorted:\n", "")],
         ["book/glossary.md:1: the {glossary} directive has no :sorted: option — add `:sorted:` below it"],
@@ -699,6 +706,37 @@ def test_bad_input_never_raises(
     if expected is not None:
         assert expected in lines
     assert all(": " in line and " — " in line for line in lines), lines
+
+
+def test_a_broken_config_of_the_checkout_itself_is_reported(project: Path) -> None:
+    """The tools read their own checkout's _config.yml: `make check` reports a broken one, every other tool names it
+    (exit 2); none stops with a traceback (they read it when imported)."""
+    for folder in ("tools", "book/_ext", "notebooks/assignments"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    config = project / "_config.yml"
+    text = config.read_text()
+    others = [
+        ("lint_cells.py",),
+        ("export_package.py", "--check"),
+        ("run_chapter.py", "book/part/chapter.md"),
+        ("assignments.py", "build", "--out", str(project / "out")),
+        ("build.py", "html"),
+    ]
+    repository = re.sub(r"chapter_notebooks_repository: \S+", "chapter_notebooks_repository: github.com/o/r", text)
+    cases = [
+        (text.replace("title: ", "title: [", 1), "_config.yml:3: not valid YAML (", [("check.py",), *others]),
+        (repository, "chapter_notebooks_repository must look like", [("assignments.py", "build")]),
+    ]
+    wrong = []
+    for broken, message, tools in cases:
+        config.write_text(broken)
+        for tool, *args in tools:
+            cmd = [sys.executable, str(project / "tools" / tool), *args]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=project)
+            code, out = (1, proc.stdout) if tool == "check.py" else (2, proc.stderr)
+            if proc.returncode != code or message not in out or "Traceback" in proc.stderr:
+                wrong.append(f"{tool}, {message}: exit {proc.returncode}\n{proc.stdout[-500:]}{proc.stderr[-1000:]}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_whole_book_passes() -> None:

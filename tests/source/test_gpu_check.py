@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import gpu_check
 from conftest import ROOT
 
@@ -43,3 +45,14 @@ def test_without_cuda_the_check_skips_with_one_line() -> None:
     assert proc.stdout.strip().splitlines() == [
         "gpu-check: skipped, no CUDA device here (torch.cuda.is_available() is False)"
     ]
+
+
+def test_run_names_a_missing_chapters_file_even_without_cuda(tmp_path, capsys) -> None:
+    """`run` with a path that holds no export is an error (exit 2), not a skip that looks like success."""
+    missing = tmp_path / "chapters.json"
+    with pytest.raises(SystemExit) as exit_:
+        gpu_check.main(["run", str(missing)])
+    assert exit_.value.code == 2
+    assert (
+        f"{missing}: no such file — `tools/gpu_check.py export DIR` writes DIR/chapters.json" in capsys.readouterr().err
+    )

@@ -55,6 +55,17 @@ def per_character_style(lexer: object, style_name: str) -> list[dict]:
     return [style.style_for_token(token) for token, value in lexer.get_tokens(CODE) for _ in value]
 
 
+@pytest.mark.parametrize("baseurl", ["ml-safety-notes.github.io/intro-ml-safety/", "/intro-ml-safety/", "https:// x"])
+def test_an_address_without_its_scheme_and_host_is_refused(baseurl: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Canonical links and the sitemap need the site's full address; a bare host or path is a config error."""
+    from sphinx.errors import ConfigError
+
+    monkeypatch.delenv("BOOK_BASEURL", raising=False)
+    config = SimpleNamespace(html_context={}, html_baseurl=baseurl, ogp_site_url="", suppress_warnings=[])
+    with pytest.raises(ConfigError, match=r"html: baseurl \(or BOOK_BASEURL\) is .*give the site's full address"):
+        html_pages.configure(SimpleNamespace(srcdir=str(ROOT)), config)
+
+
 @pytest.mark.parametrize("alias", html_pages.PLAIN_TEXT_LANGUAGES)
 def test_code_keeps_its_colours_with_fewer_spans(alias: str) -> None:
     """Every character is drawn as before in the theme's light and dark styles, with fewer elements."""

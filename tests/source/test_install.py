@@ -78,13 +78,25 @@ def test_lock_pins_exact_public_versions() -> None:
     assert not [line for line in lines if lock.CUDA_ONLY.match(line)], "the lock pins CUDA libraries"
 
 
+def test_make_lock_takes_no_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    """`tools/lock.py --help` (or a stray argument) must not rewrite requirements.lock."""
+    before = (ROOT / "requirements.lock").stat().st_mtime_ns
+    for argv, code in ((["--help"], 0), (["--upgrade"], 2)):
+        with pytest.raises(SystemExit) as exit_:
+            lock.main(argv)
+        assert exit_.value.code == code
+    assert "unrecognized arguments: --upgrade" in capsys.readouterr().err
+    assert (ROOT / "requirements.lock").stat().st_mtime_ns == before
+
+
 def test_make_lock_drops_the_cpu_label_and_refuses_a_cuda_build() -> None:
     assert lock.lock_lines(["torch==2.13.0+cpu", "numpy==2.1.0", "-e git+x#egg=mlsafety", "mlsafety==0.1.0"]) == [
         "numpy==2.1.0",
         "torch==2.13.0",
     ]
-    with pytest.raises(lock.LockError, match="CUDA build"):
+    with pytest.raises(lock.LockError, match="CUDA build") as refused:
         lock.lock_lines(["torch==2.13.0", "nvidia-cublas-cu12==12.8.4.1"])
+    assert "`rm -rf .venv && make lock TORCH_INDEX=cpu`" in str(refused.value)  # a command that exists
     with pytest.raises(lock.LockError, match="CUDA build"):
         lock.lock_lines(["torch==2.13.0+cu128"])
     with pytest.raises(lock.LockError, match="not pinned"):

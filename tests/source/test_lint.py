@@ -16,7 +16,7 @@ BIN = Path(sys.executable).parent
 
 
 def run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 def test_python_passes_ruff() -> None:
@@ -125,6 +125,23 @@ def test_cell_lint_reports_chapter_lines(tmp_path: Path) -> None:
     assert proc.stdout.splitlines() == [
         "book/part/chapter.md:15: F821 Undefined name `undefined_name` — fix the code cell"
     ]
+
+
+def test_cell_lint_names_what_it_cannot_lint(tmp_path: Path) -> None:
+    """A missing file, a folder, a file outside --root or a --root with no sources: an error (exit 2), not a
+    traceback, nor "0 files pass"."""
+    (tmp_path / "elsewhere.md").write_text("# Elsewhere\n")
+    tool = ROOT / "tools" / "lint_cells.py"
+    cases = [
+        ((tool, "book/no-such.md"), "book/no-such.md: no such Markdown file"),
+        ((tool, "book"), "book: no such Markdown file"),
+        ((tool, tmp_path / "elsewhere.md"), f"{tmp_path / 'elsewhere.md'}: not under --root {ROOT}"),
+        ((tool, "--root", tmp_path), f"--root {tmp_path}: no .md files under book/ or notebooks/"),
+        ((tool, "--fit"), "--fit rewrites the chapters it is given: name them"),
+    ]
+    for args, message in cases:
+        proc = run(sys.executable, *args)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.returncode, proc.stderr[-2000:])
 
 
 def test_prose_and_code_are_spelled_right() -> None:

@@ -55,6 +55,12 @@ def test_bad_saved_cell_names_file_and_line(tmp_path: Path) -> None:
     assert rc == 2
 
 
+def test_a_root_that_is_not_the_book_is_named(tmp_path: Path, capsys) -> None:
+    assert export_package.main(["--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / '_toc.yml'}: cannot be read (No such file or directory) — is {tmp_path} the book?" in err
+
+
 def test_a_name_saved_by_two_chapters_is_refused(tmp_path: Path) -> None:
     root = copy_project(tmp_path)
     chapter = root / "book/hazard-analysis/black-swans.md"
