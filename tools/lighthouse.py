@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,7 @@ CHROMIUM_FLAGS = [
     "--disable-dev-shm-usage",
 ]
 
+RUN_TIMEOUT = 300  # seconds for one Lighthouse run of one page (about 30 s on an idle machine)
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 METRICS = [
     "first-contentful-paint",
@@ -128,10 +130,21 @@ def run(url: str, out: Path) -> dict:
             + " ".join(CHROMIUM_FLAGS + ["--ignore-certificate-errors", f"--user-data-dir={profile}"]),
         ]
         env = dict(os.environ, CHROME_PATH=CHROMIUM)
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        # Its own process group, so that Chromium, which Lighthouse starts, goes too when a run is cut short.
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        try:
+            stderr = proc.communicate(timeout=RUN_TIMEOUT)[1]
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"lighthouse took over {RUN_TIMEOUT} s on {url}; is the machine busy?") from None
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever of the run is left (nothing, normally)
+            proc.wait(timeout=10)
     report = out.parent / (out.name + ".report.json")
     if proc.returncode != 0 or not report.exists():
-        raise RuntimeError(f"lighthouse failed on {url} (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"lighthouse failed on {url} (exit {proc.returncode}):\n{stderr[-3000:]}")
     result = json.loads(report.read_text(encoding="utf-8"))
     requests = result["audits"]["network-requests"]["details"]["items"]
     protocol = next((r.get("protocol") for r in requests if r.get("resourceType") == "Document"), None)
@@ -148,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     parser.add_argument("--runs", type=int, default=3, help="runs per page; the median is reported (default 3)")
     args = parser.parse_args(argv)
+    # `timeout` and CI stop a command with SIGTERM: exit through the `finally` blocks that stop the server and
+    # Chromium, instead of leaving them running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
     if not 0 < args.port < 65536:

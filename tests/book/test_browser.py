@@ -255,6 +255,26 @@ def test_lighthouse_refuses_bad_options_before_serving(argv, message, capsys) ->
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
+def test_a_lighthouse_run_cut_short_leaves_no_browser_behind(tmp_path, monkeypatch) -> None:
+    """A run that overruns its time is stopped with what it started (Lighthouse starts Chromium)."""
+    pid_file = tmp_path / "browser.pid"
+    fake = tmp_path / "lighthouse"  # starts a "browser" that outlives it, then hangs
+    fake.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\nsleep 300\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(lighthouse, "LIGHTHOUSE", fake)
+    monkeypatch.setattr(lighthouse, "RUN_TIMEOUT", 2)
+    with pytest.raises(RuntimeError, match="took over 2 s"):
+        lighthouse.run("https://127.0.0.1:1/index.html", tmp_path / "report")
+    browser = int(pid_file.read_text())
+    for _ in range(50):  # the kill is sent; give the kernel a moment to reap it
+        if not Path(f"/proc/{browser}").exists() or "Z" in Path(f"/proc/{browser}/stat").read_text().split()[2]:
+            break
+        threading.Event().wait(0.1)
+    else:
+        os.kill(browser, 9)
+        pytest.fail("the browser a cut-short Lighthouse run started is still running")
+
+
 def test_every_built_page_is_tested(site_dir: Path) -> None:
     """Every page a reader can reach (redirect stubs included) is in PAGES."""
     built = [p.relative_to(site_dir) for p in site_dir.rglob("*.html")]

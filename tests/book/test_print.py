@@ -147,7 +147,9 @@ def handouts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
 
 
 def test_handouts_in_both_editions(handouts: Path) -> None:

@@ -751,7 +751,10 @@ def test_whole_book_passes() -> None:
 def test_exit_status_and_stream_for_a_problem(project: Path) -> None:
     (project / "book" / "part" / "stray.md").write_text("# Stray\n")
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "check.py"), "--root", str(project)], capture_output=True, text=True
+        [sys.executable, str(ROOT / "tools" / "check.py"), "--root", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 1
     assert "book/part/stray.md:1: this source is not listed in _toc.yml" in proc.stdout

@@ -90,6 +90,26 @@ def test_docs_name_make_targets_that_exist() -> None:
     assert not wrong, "these name no target of the Makefile:\n" + "\n".join(sorted(wrong))
 
 
+def test_every_wait_in_the_tests_has_a_timeout() -> None:
+    """A test that waits on a process or thread gives a time limit, so that a hang fails instead of stalling CI."""
+    import ast
+
+    waits = {"run", "check_output", "call", "check_call", "wait", "communicate", "join"}
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in waits):
+                continue
+            owner = node.func.value
+            if node.func.attr in ("run", "check_output", "call", "check_call"):
+                limited = not (isinstance(owner, ast.Name) and owner.id == "subprocess")
+            else:  # proc.wait(), proc.communicate(), thread.join(); "".join(parts) has an argument
+                limited = bool(node.args)
+            if not limited and not any(k.arg == "timeout" for k in node.keywords):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node.func)}(...) has no timeout")
+    assert not found, "\n".join(found)
+
+
 def test_chapter_code_cells_pass_ruff() -> None:
     proc = run(sys.executable, ROOT / "tools" / "lint_cells.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
