@@ -249,9 +249,16 @@ class Checker:
                 self.allow_html = entries
             else:
                 self.add(CONFIG_FILE, 1, "allow-shape")
-        timeout = (config.get("execute") or {}).get("timeout", 30)
-        if config and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1):
-            self.add("_config.yml", 1, "timeout", value=repr(timeout))
+        try:
+            sources.cell_timeout(self.root, config)
+        except sources.BookConfigError:
+            execute = config.get("execute")
+            self.add(
+                "_config.yml",
+                1,
+                "timeout",
+                value=repr(execute.get("timeout") if isinstance(execute, dict) else execute),
+            )
         try:
             self.md, self.md_config = sources.md_parser(config), config
         except Exception as err:  # an unknown extension name

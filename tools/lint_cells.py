@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sources import CODE_WIDTH, SOURCE_DIRS, BookConfigError, code_cells, is_magic, md_parser  # noqa: E402
+from sources import CODE_WIDTH, SOURCE_DIRS, BookConfigError, book_config, code_cells, is_magic  # noqa: E402
 
 RULES = "F,E9,B"
 # F811: a chapter may redefine a name on purpose, to show a better version. F401: the setup cell
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = args.root.resolve()
     try:
-        md_parser()  # made from _config.yml, which must be readable
+        book_config()  # the MyST settings come from it: a broken one is named here, not in a traceback
     except BookConfigError as err:
         parser.exit(2, f"error: {err}\n")
     for path in args.files:

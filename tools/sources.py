@@ -68,9 +68,15 @@ def pdf_name(root: Path = ROOT) -> str:
     return str(Path(str(target)).with_suffix(".pdf"))
 
 
-def cell_timeout(root: Path = ROOT) -> int:
-    """Seconds one code cell may run: `execute: timeout` of _config.yml (the build's own limit)."""
-    value = (book_config(root).get("execute") or {}).get("timeout", 30)  # 30: Jupyter Book's default
+def cell_timeout(root: Path = ROOT, config: dict | None = None) -> int:
+    """Seconds one code cell may run: `execute: timeout` of _config.yml (the build's own limit), or of `config`."""
+    config = book_config(root) if config is None else config
+    execute = config.get("execute") or {}
+    if not isinstance(execute, dict):
+        raise BookConfigError(
+            f"{root / '_config.yml'}: `execute:` is {execute!r}; it holds settings, e.g. `timeout: 120`"
+        )
+    value = execute.get("timeout", 30)  # 30: Jupyter Book's default
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise BookConfigError(f"{root / '_config.yml'}: `execute: timeout` is {value!r}; give whole seconds, e.g. 120")
     return value
